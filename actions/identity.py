@@ -1,0 +1,75 @@
+"""Identity check: the opener asks for the date of birth; nothing about health is said before it matches."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import conversation_context
+from bot import records
+from bot.dates import parse_date_of_birth
+
+MAX_IDENTITY_TRIES = 2  # two wrong or unreadable answers, then a person phones instead
+
+
+class ActionAskDateOfBirth(Action):
+    """Asks for the date of birth: the opener the first time, then a short re-ask saying what went wrong."""
+
+    def name(self) -> Text:
+        return "action_ask_date_of_birth"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        feedback = tracker.get_slot("identity_feedback")
+        with conversation_context(tracker) as ctx:
+            if not tracker.get_slot("opener_sent"):
+                message = "opener"
+            elif feedback == "wrong":
+                message = "dob_wrong"
+            elif feedback == "unclear":
+                message = "dob_unclear"
+            else:
+                message = "dob_ask"
+            dispatcher.utter_message(text=ctx.say(message))
+        return [SlotSet("opener_sent", True), SlotSet("identity_feedback", None)]
+
+
+class ValidateIdentityForm(FormValidationAction):
+    """Checks the date of birth against the register. Never says which part was wrong."""
+
+    def name(self) -> Text:
+        return "validate_identity_form"
+
+    def validate_date_of_birth(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        tries = int(tracker.get_slot("identity_attempts") or 0) + 1
+        given = parse_date_of_birth(str(slot_value or ""), dt.date.today())
+        with conversation_context(tracker) as ctx:
+            if given is not None and given == ctx.date_of_birth:
+                return {"date_of_birth": "confirmed", "identity_verified": True, "identity_attempts": float(tries)}
+            if tries >= MAX_IDENTITY_TRIES:
+                # Ends the form; the rule for identity_verified=false hands over to a person.
+                return {"date_of_birth": "not confirmed", "identity_verified": False,
+                        "identity_attempts": float(tries)}
+        return {"date_of_birth": None, "identity_attempts": float(tries),
+                "identity_feedback": "unclear" if given is None else "wrong"}
+
+
+class ActionIdentityFailed(Action):
+    """Two failed answers: stop, say the practice will call, and leave a task for a coordinator."""
+
+    def name(self) -> Text:
+        return "action_identity_failed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        with conversation_context(tracker) as ctx:
+            dispatcher.utter_message(text=ctx.say("identity_failed"))
+            records.record_outcome(ctx.session, ctx.conversation, "identity_failed", inbound_message_id=ctx.inbound_id)
+            records.create_task(ctx.session, "identity_failed",
+                                "Date of birth not confirmed after two tries: phone the patient.",
+                                ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
+            records.hand_over(ctx.session, ctx.conversation, "identity not confirmed")
+        return [SlotSet("stage", "done")]

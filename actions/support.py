@@ -1,0 +1,75 @@
+"""The support offer (CAN005) and the patient's answer to it."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import conversation_context
+from bot import records
+
+
+class ActionOfferSupport(Action):
+    """Tells the patient what primary care offers (this is what CAN005 counts) and offers a chat."""
+
+    def name(self) -> Text:
+        return "action_offer_support"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        with conversation_context(tracker) as ctx:
+            dispatcher.utter_message(text=ctx.say("support_info"))
+            dispatcher.utter_message(text=ctx.say("offer_chat"))
+            records.record_outcome(ctx.session, ctx.conversation, "informed",
+                                   code=ctx.script.code_for("CANPCSUPP_COD"), inbound_message_id=ctx.inbound_id,
+                                   note="identity confirmed; support from primary care explained by SMS")
+        return [SlotSet("stage", "offered")]
+
+
+class ActionAcceptSupport(Action):
+    """Yes to a conversation: a coordinator task to arrange it."""
+
+    def name(self) -> Text:
+        return "action_accept_support"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        with conversation_context(tracker) as ctx:
+            dispatcher.utter_message(text=ctx.say("accepted"))
+            records.record_outcome(ctx.session, ctx.conversation, "accepted", inbound_message_id=ctx.inbound_id)
+            records.create_task(ctx.session, "arrange_conversation", "The patient would like a conversation: arrange it.",
+                                ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
+        return [SlotSet("stage", "done")]
+
+
+class ActionDecline(Action):
+    """No thanks. Coded as declined only once identity is confirmed; before that a person reviews it."""
+
+    def name(self) -> Text:
+        return "action_decline"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        with conversation_context(tracker) as ctx:
+            dispatcher.utter_message(text=ctx.say("declined"))
+            if tracker.get_slot("identity_verified"):
+                records.record_outcome(ctx.session, ctx.conversation, "declined",
+                                       code=ctx.script.code_for("CANPCADEC_COD"), inbound_message_id=ctx.inbound_id)
+            else:
+                records.create_task(ctx.session, "declined_before_identity",
+                                    "Said no before confirming identity: review whether to phone.",
+                                    ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
+        return [SlotSet("stage", "done")]
+
+
+class ActionLater(Action):
+    """Not now: the patient can reply YES at any time."""
+
+    def name(self) -> Text:
+        return "action_later"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        with conversation_context(tracker) as ctx:
+            dispatcher.utter_message(text=ctx.say("later"))
+            records.record_outcome(ctx.session, ctx.conversation, "deferred", inbound_message_id=ctx.inbound_id)
+        return []

@@ -1,0 +1,169 @@
+"""The `outreach` command. Run `outreach --help`, or `outreach COMMAND --help`, for the details."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from typing import Optional, Sequence
+
+from sqlalchemy import select
+
+from bot.config import ConfigError, load_settings
+
+
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.db import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_patients_add(args: argparse.Namespace) -> int:
+    from bot.outreach import add_patient
+
+    patient_id = add_patient(load_settings(), args.practice, args.first_name, args.last_name or "", args.dob,
+                             args.mobile, args.diagnosed, args.nhs_number)
+    print(f"patient {patient_id} saved at {args.practice.upper()}")
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from bot.dialogue import RasaClient
+    from bot.outreach import start_conversation
+
+    settings = load_settings()
+    public_id = start_conversation(settings, RasaClient(settings.rasa_url, settings.rasa_token), args.phone,
+                                   args.practice)
+    print(f"conversation {public_id} started: the opener is in the outbox and the gateway sends it")
+    return 0
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from bot.gateway import create_app
+
+    settings = load_settings()
+    settings.require_twilio()
+    create_app(settings).run(host=args.host, port=args.port, access_log=False, motd=False, single_process=True)
+    return 0
+
+
+def cmd_simulator(args: argparse.Namespace) -> int:
+    from bot.simulator import run_simulator
+
+    run_simulator(load_settings(), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print a patient's conversations, messages, outcomes and tasks (no phone number needed in logs)."""
+    from bot.db import session_scope
+    from bot.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
+    from bot.phones import normalise_mobile
+
+    settings = load_settings()
+    with session_scope(settings.database_url) as session:
+        patients = session.scalars(select(Patient).where(Patient.mobile == normalise_mobile(args.phone))).all()
+        if not patients:
+            print("no patient with that number", file=sys.stderr)
+            return 1
+        for patient in patients:
+            print(f"patient {patient.id} {patient.first_name} {patient.last_name} ({patient.practice.ods_code})"
+                  + (" OPTED OUT" if patient.opted_out else ""))
+            for conv in session.scalars(select(Conversation).where(Conversation.patient_id == patient.id)):
+                print(f"  conversation {conv.public_id} {conv.status}"
+                      + (f" ({conv.handover_reason})" if conv.handover_reason else ""))
+                inbound = session.scalars(select(InboundMessage).where(InboundMessage.conversation_id == conv.id)).all()
+                outbound = session.scalars(select(OutboundMessage).where(OutboundMessage.conversation_id == conv.id)).all()
+                rows = [(m.received_at, "patient", m.body, m.message_sid) for m in inbound]
+                rows += [(m.created_at, "bot", m.body, f"{m.twilio_sid or '-'} {m.status}") for m in outbound]
+                for when, who, body, ref in sorted(rows, key=lambda r: r[0]):
+                    print(f"    {when:%Y-%m-%d %H:%M:%S} {who:>7}: {body!r} [{ref}]")
+            for outcome in session.scalars(select(Outcome).where(Outcome.patient_id == patient.id)):
+                print(f"  outcome {outcome.kind} {outcome.cluster or ''} {outcome.code or ''} "
+                      f"{outcome.recorded_at:%Y-%m-%d} message {outcome.inbound_message_id}")
+            for task in session.scalars(select(Task).where(Task.patient_id == patient.id)):
+                print(f"  task {task.id} {task.kind} {task.status}: {task.detail}")
+    return 0
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from bot.db import session_scope
+    from bot.models import Task
+
+    with session_scope(load_settings().database_url) as session:
+        for task in session.scalars(select(Task).where(Task.status == "open").order_by(Task.id)):
+            print(f"{task.id}\t{task.created_at:%Y-%m-%d %H:%M}\t{task.kind}\tpatient {task.patient_id}\t{task.detail}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="outreach", description="CAN005 SMS outreach assistant")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail (never message texts)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="create or migrate the database (Alembic)").set_defaults(func=cmd_db_upgrade)
+
+    patients = sub.add_parser("patients", help="patients on the cancer register").add_subparsers(
+        dest="patients_command", required=True)
+    add = patients.add_parser("add", help="add one patient (or update them, matched by mobile number)")
+    add.add_argument("--practice", required=True, help="the practice's ODS code, e.g. Y00001")
+    add.add_argument("--first-name", required=True)
+    add.add_argument("--last-name", default="")
+    add.add_argument("--dob", required=True, type=_iso_date, help="date of birth, YYYY-MM-DD")
+    add.add_argument("--mobile", required=True, help="UK mobile number, e.g. 07700 900123")
+    add.add_argument("--diagnosed", required=True, type=_iso_date, help="diagnosis date, YYYY-MM-DD")
+    add.add_argument("--nhs-number", default=None)
+    add.set_defaults(func=cmd_patients_add)
+
+    start = sub.add_parser("start", help="begin the CAN005 conversation with a patient")
+    start.add_argument("phone", help="the patient's mobile number")
+    start.add_argument("--practice", default=None, help="ODS code, when several practices share the number")
+    start.set_defaults(func=cmd_start)
+
+    show = sub.add_parser("show", help="a patient's conversation, outcomes and tasks")
+    show.add_argument("phone")
+    show.set_defaults(func=cmd_show)
+
+    sub.add_parser("tasks", help="open tasks for coordinators").set_defaults(func=cmd_tasks)
+
+    gateway = sub.add_parser("gateway", help="run the SMS gateway (webhooks, processor, sender)")
+    gateway.add_argument("--host", default="127.0.0.1")
+    gateway.add_argument("--port", type=int, default=8000)
+    gateway.set_defaults(func=cmd_gateway)
+
+    simulator = sub.add_parser("simulator", help="run the simulated SMS network (a Twilio-compatible fake with a web page)")
+    simulator.add_argument("--host", default="127.0.0.1")
+    simulator.add_argument("--port", type=int, default=8010)
+    simulator.set_defaults(func=cmd_simulator)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.outreach import OutreachError
+    from bot.phones import PhoneError
+    from bot.scripts import ScriptError
+    from bot.dialogue import DialogueUnavailable
+
+    try:
+        return args.func(args)
+    except (ConfigError, OutreachError, PhoneError, ScriptError, DialogueUnavailable) as exc:
+        print(f"outreach: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

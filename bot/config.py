@@ -1,0 +1,87 @@
+"""Settings, read from the environment only (secrets never live in files).
+
+Every setting is documented in the README's "Configuration" table; keep the two in step.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TWILIO_DEFAULT_API = "https://api.twilio.com"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_from_number: str
+    twilio_messaging_service_sid: str
+    twilio_api_base_url: str
+    public_base_url: str
+    rasa_url: str
+    rasa_token: str
+    practices_dir: Path
+    send_rate_per_second: float = 1.0
+    sender_poll_seconds: float = 0.5
+    inbound_retry_seconds: float = 5.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def status_callback_url(self) -> str:
+        return self.public_base_url.rstrip("/") + "/sms/status"
+
+    def require_twilio(self) -> None:
+        """Fail early, naming the variable, when the sender cannot work."""
+        missing = [
+            name
+            for name, value in (
+                ("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+            )
+            if not value
+        ]
+        if not (self.twilio_from_number or self.twilio_messaging_service_sid):
+            missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        if missing:
+            raise ConfigError("missing setting(s): " + ", ".join(missing))
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, with defaults that suit `make run` on one machine."""
+    env = os.environ.get
+    default_db = "sqlite:///" + str(PROJECT_ROOT / "var" / "outreach.db")
+    public = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+    if not public.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_BASE_URL must start with http:// or https://, got {public!r}")
+    return Settings(
+        database_url=env("DATABASE_URL", default_db),
+        twilio_account_sid=env("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=env("TWILIO_AUTH_TOKEN", ""),
+        twilio_from_number=env("TWILIO_FROM_NUMBER", ""),
+        twilio_messaging_service_sid=env("TWILIO_MESSAGING_SERVICE_SID", ""),
+        twilio_api_base_url=env("TWILIO_API_BASE_URL", TWILIO_DEFAULT_API),
+        public_base_url=public.rstrip("/"),
+        rasa_url=env("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_token=env("RASA_TOKEN", ""),
+        practices_dir=Path(env("PRACTICES_DIR", str(PROJECT_ROOT / "practices"))),
+        send_rate_per_second=_float("SEND_RATE_PER_SECOND", 1.0),
+        sender_poll_seconds=_float("SENDER_POLL_SECONDS", 0.5),
+        inbound_retry_seconds=_float("INBOUND_RETRY_SECONDS", 5.0),
+    )

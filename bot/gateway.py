@@ -1,0 +1,123 @@
+"""The SMS gateway: Twilio's webhooks in, the dialogue and the sender in the background.
+
+POST /sms/inbound  verify the signature, store the text, answer Twilio at once with empty TwiML,
+                   then process the text in the background (bot.processor).
+POST /sms/status   verify, then record a delivery status for an outbound text.
+GET  /health       200 when the database answers.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Mapping
+
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, json, text
+from sqlalchemy import text as sql
+from sqlalchemy.exc import SQLAlchemyError
+from twilio.request_validator import RequestValidator
+
+from bot import inbound, outbox
+from bot.config import Settings
+from bot.db import get_engine, session_scope
+from bot.dialogue import RasaClient
+from bot.processor import Processor
+from bot.sender import Sender
+
+log = logging.getLogger(__name__)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _form(request: Request) -> dict[str, str]:
+    # Twilio sends each field once; Sanic keeps lists.
+    return {key: values[0] if values else "" for key, values in request.form.items()}
+
+
+def _public_url(settings: Settings, request: Request) -> str:
+    """The URL Twilio called: signatures are computed over it, not over our internal address."""
+    url = settings.public_base_url + request.path
+    return url + ("?" + request.query_string if request.query_string else "")
+
+
+def _signed(settings: Settings, request: Request, form: Mapping[str, str]) -> bool:
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not settings.twilio_auth_token:
+        return False
+    return RequestValidator(settings.twilio_auth_token).validate(_public_url(settings, request), dict(form), signature)
+
+
+def create_app(settings: Settings, background: bool = True) -> Sanic:
+    """Build the gateway. With `background`, the processor, sender and retry sweep run in-process."""
+    app = Sanic("can005_gateway")
+    sender = Sender(settings)
+    processor = Processor(settings, RasaClient(settings.rasa_url, settings.rasa_token), on_outbox=sender.wake.set)
+    stopping = threading.Event()
+    app.ctx.settings, app.ctx.sender, app.ctx.processor = settings, sender, processor
+
+    def sweep_forever() -> None:
+        while not stopping.wait(settings.inbound_retry_seconds):
+            try:
+                processor.sweep()
+            except Exception:
+                log.exception("sweep failed")
+
+    @app.after_server_start
+    async def start_background(app_: Sanic, _loop) -> None:
+        if background:
+            threading.Thread(target=sender.run_forever, name="sender", daemon=True).start()
+            threading.Thread(target=sweep_forever, name="sweep", daemon=True).start()
+            processor.sweep()  # texts left from before a restart
+
+    @app.before_server_stop
+    async def stop_background(app_: Sanic, _loop) -> None:
+        stopping.set()
+        sender.stopping.set()
+        sender.wake.set()
+        processor.shutdown()
+
+    @app.post("/sms/inbound")
+    async def sms_inbound(request: Request) -> HTTPResponse:
+        form = _form(request)
+        if not _signed(settings, request, form):
+            return text("invalid Twilio signature", status=403)
+        try:
+            with session_scope(settings.database_url) as session:
+                stored = inbound.store(session, form)
+        except inbound.MalformedWebhook as exc:
+            return text(f"malformed webhook: {exc}", status=400)
+        except SQLAlchemyError:
+            # Not stored, so not acknowledged: Twilio's retry or fallback URL keeps the text.
+            log.exception("database unavailable; inbound not stored")
+            return text("temporarily unavailable", status=503)
+        if stored.is_new:
+            processor.submit(stored.from_number)
+        log.info("inbound %s stored (new=%s)", stored.id, stored.is_new)
+        return text(EMPTY_TWIML, content_type="text/xml")
+
+    @app.post("/sms/status")
+    async def sms_status(request: Request) -> HTTPResponse:
+        form = _form(request)
+        if not _signed(settings, request, form):
+            return text("invalid Twilio signature", status=403)
+        sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
+        if not sid or not status:
+            return text("malformed status callback: MessageSid and MessageStatus are required", status=400)
+        try:
+            with session_scope(settings.database_url) as session:
+                known = outbox.record_status(session, sid, status, form.get("ErrorCode") or None)
+        except SQLAlchemyError:
+            log.exception("database unavailable; status not stored")
+            return text("temporarily unavailable", status=503)
+        return text("", status=204 if known else 200)
+
+    @app.get("/health")
+    async def health(_request: Request) -> HTTPResponse:
+        try:
+            with get_engine(settings.database_url).connect() as connection:
+                connection.execute(sql("SELECT 1"))
+        except SQLAlchemyError:
+            return json({"database": "unavailable"}, status=503)
+        return json({"database": "ok"})
+
+    return app

@@ -1,0 +1,160 @@
+"""Database tables (SQLAlchemy 1.4 ORM). Alembic migrations in `migrations/` create them.
+
+Times are stored in UTC. Phone numbers are E.164. Message bodies are stored exactly as sent;
+they are escaped where they are shown, never altered here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def new_public_id() -> str:
+    """An opaque id for a conversation: it is Rasa's sender id, so it must carry no personal data."""
+    return uuid.uuid4().hex
+
+
+class Practice(Base):
+    __tablename__ = "practices"
+    id = Column(Integer, primary_key=True)
+    ods_code = Column(String(16), unique=True, nullable=False)
+    name = Column(String(200), nullable=False)
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    __table_args__ = (UniqueConstraint("practice_id", "mobile", name="uq_patient_practice_mobile"),)
+    id = Column(Integer, primary_key=True)
+    practice_id = Column(Integer, ForeignKey("practices.id"), nullable=False, index=True)
+    nhs_number = Column(String(10), nullable=True)
+    first_name = Column(String(100), nullable=False)
+    last_name = Column(String(100), nullable=False, default="")
+    date_of_birth = Column(Date, nullable=False)
+    mobile = Column(String(20), nullable=False, index=True)
+    diagnosis_date = Column(Date, nullable=False)
+    opted_out_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+
+    practice = relationship(Practice)
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+
+class Conversation(Base):
+    """One outreach conversation with one patient. `status` decides who speaks: the bot or a human."""
+
+    __tablename__ = "conversations"
+    id = Column(Integer, primary_key=True)
+    public_id = Column(String(32), unique=True, nullable=False, default=new_public_id)
+    practice_id = Column(Integer, ForeignKey("practices.id"), nullable=False, index=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=True, index=True)
+    # active: the bot answers; handed_over: a human has it and the bot is silent; closed: finished.
+    status = Column(String(20), nullable=False, default="active")
+    handover_reason = Column(String(200), nullable=True)
+    started_at = Column(DateTime, default=utcnow, nullable=False)
+    updated_at = Column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+    patient = relationship(Patient)
+    practice = relationship(Practice)
+
+
+class InboundMessage(Base):
+    """A text from a patient, stored before Twilio is answered. `status` tracks its processing."""
+
+    __tablename__ = "inbound_messages"
+    id = Column(Integer, primary_key=True)
+    message_sid = Column(String(64), unique=True, nullable=False)
+    from_number = Column(String(32), nullable=False)
+    to_number = Column(String(32), nullable=False, default="")
+    body = Column(Text, nullable=False, default="")
+    num_media = Column(Integer, nullable=False, default=0)
+    received_at = Column(DateTime, default=utcnow, nullable=False)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=True, index=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=True, index=True)
+    # received -> processed; `attempts` counts tries while Rasa or the database were unavailable.
+    status = Column(String(20), nullable=False, default="received", index=True)
+    handled_by = Column(String(20), nullable=True)  # keyword, dialogue, unknown_number, human
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(String(300), nullable=True)
+    processed_at = Column(DateTime, nullable=True)
+
+
+class OutboundMessage(Base):
+    """A text to a patient. The sender claims it once, so it is sent at most once."""
+
+    __tablename__ = "outbound_messages"
+    id = Column(Integer, primary_key=True)
+    # Makes enqueueing idempotent: a retried turn cannot add the same reply twice.
+    idempotency_key = Column(String(120), unique=True, nullable=False)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=True, index=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=True, index=True)
+    in_reply_to_id = Column(Integer, ForeignKey("inbound_messages.id"), nullable=True)
+    to_number = Column(String(32), nullable=False)
+    from_number = Column(String(32), nullable=True)
+    body = Column(Text, nullable=False)
+    # "reply" or "opt_out_notice": the one text that may still go to a patient who just opted out.
+    purpose = Column(String(20), nullable=False, default="reply")
+    # pending -> sending -> queued/accepted/sent -> delivered | undelivered | failed;
+    # `unknown` when a send may or may not have reached Twilio (never retried: at most once).
+    status = Column(String(20), nullable=False, default="pending", index=True)
+    twilio_sid = Column(String(64), unique=True, nullable=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, default=utcnow, nullable=False)
+    error_code = Column(String(20), nullable=True)
+    error_message = Column(String(300), nullable=True)
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+    sent_at = Column(DateTime, nullable=True)
+    status_updated_at = Column(DateTime, nullable=True)
+
+
+class Outcome(Base):
+    """What happened, for the practice's clinical record (code by QOF cluster from the practice script)."""
+
+    __tablename__ = "outcomes"
+    id = Column(Integer, primary_key=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=True, index=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=True, index=True)
+    kind = Column(String(40), nullable=False)
+    cluster = Column(String(40), nullable=True)
+    code = Column(String(40), nullable=True)
+    recorded_at = Column(DateTime, default=utcnow, nullable=False)
+    inbound_message_id = Column(Integer, ForeignKey("inbound_messages.id"), nullable=True)
+    note = Column(String(300), nullable=True)
+
+
+class Task(Base):
+    """Work for a coordinator: a callback, a wrong number, a message the bot could not handle."""
+
+    __tablename__ = "tasks"
+    id = Column(Integer, primary_key=True)
+    practice_id = Column(Integer, ForeignKey("practices.id"), nullable=True, index=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=True)
+    inbound_message_id = Column(Integer, ForeignKey("inbound_messages.id"), nullable=True)
+    kind = Column(String(40), nullable=False)
+    detail = Column(String(500), nullable=False, default="")
+    status = Column(String(20), nullable=False, default="open", index=True)
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+    closed_at = Column(DateTime, nullable=True)

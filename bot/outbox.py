@@ -1,0 +1,72 @@
+"""The outbox: every text to a patient is a row here before anything is sent.
+
+Enqueueing is idempotent (a unique key per reply), and the sender claims a row with one
+conditional UPDATE, so a retry or a second sender can never send the same text twice.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.models import Conversation, OutboundMessage, utcnow
+
+# Order of delivery states: a late callback never moves a message backwards.
+STATUS_RANK = {"pending": 0, "sending": 1, "unknown": 1, "accepted": 2, "queued": 2, "sending_twilio": 3,
+               "sent": 4, "delivered": 5, "read": 6, "undelivered": 5, "failed": 5, "suppressed": 5}
+FINAL = {"delivered", "read", "undelivered", "failed", "suppressed"}
+
+
+def enqueue(session: Session, key: str, to_number: str, body: str, *,
+            conversation: Optional[Conversation] = None, from_number: Optional[str] = None,
+            in_reply_to_id: Optional[int] = None, purpose: str = "reply") -> Optional[OutboundMessage]:
+    """Queue one text. Returns None when a text with the same key was already queued."""
+    message = OutboundMessage(idempotency_key=key, to_number=to_number, body=body, from_number=from_number,
+                              purpose=purpose,
+                              conversation_id=conversation.id if conversation else None,
+                              patient_id=conversation.patient_id if conversation else None,
+                              in_reply_to_id=in_reply_to_id)
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    return message
+
+
+def enqueue_all(session: Session, key_prefix: str, to_number: str, bodies: Iterable[str], **kwargs) -> int:
+    """Queue several texts in order (keys `prefix:0`, `prefix:1`...); returns how many were new."""
+    return sum(1 for i, body in enumerate(bodies)
+               if enqueue(session, f"{key_prefix}:{i}", to_number, body, **kwargs) is not None)
+
+
+def due(session: Session, limit: int) -> list[OutboundMessage]:
+    """Pending texts whose time has come, oldest first (so each conversation stays in order)."""
+    return list(session.scalars(
+        select(OutboundMessage)
+        .where(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= utcnow())
+        .order_by(OutboundMessage.id).limit(limit)))
+
+
+def claim(session: Session, message_id: int) -> bool:
+    """Atomically move one text from pending to sending. Only one claimer can win."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == "pending")
+        .values(status="sending", attempts=OutboundMessage.attempts + 1))
+    return result.rowcount == 1
+
+
+def record_status(session: Session, twilio_sid: str, status: str, error_code: Optional[str] = None) -> bool:
+    """Apply a Twilio status callback. Returns False for an unknown MessageSid."""
+    message = session.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid))
+    if message is None:
+        return False
+    if STATUS_RANK.get(status, 0) >= STATUS_RANK.get(message.status, 0) and message.status not in FINAL:
+        message.status = status
+        message.status_updated_at = utcnow()
+        if error_code:
+            message.error_code = error_code
+    return True

@@ -1,0 +1,194 @@
+"""Processing stored inbound texts, in order per phone number:
+keywords (STOP/START/HELP) -> who has the conversation -> dialogue (Rasa) -> outbox.
+
+A text stays `received` until its turn is finished and its replies are in the outbox, so a text
+that arrives while Rasa or the database is down is processed when they are back (`sweep`).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Optional
+
+from sqlalchemy import select
+
+from bot import outbox, records
+from bot.config import Settings
+from bot.db import session_scope
+from bot.dialogue import DialogueUnavailable, RasaClient
+from bot.keywords import Keyword, classify_keyword, is_opt_in_for
+from bot.models import Conversation, InboundMessage, Patient, Practice, utcnow
+from bot.scripts import load_all, script_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DialogueTurn:
+    sender_id: str
+    text: str
+    to_number: str
+    from_number: Optional[str]
+
+
+class Processor:
+    """Runs turns on a small thread pool; texts from one number are never processed in parallel."""
+
+    def __init__(self, settings: Settings, rasa: RasaClient, on_outbox: Callable[[], None] = lambda: None,
+                 workers: int = 8):
+        self.settings = settings
+        self.rasa = rasa
+        self.on_outbox = on_outbox
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="turn")
+        self._lock = threading.Lock()
+        self._busy: set[str] = set()      # numbers being processed now
+        self._again: set[str] = set()     # numbers that got more texts meanwhile
+
+    def submit(self, from_number: str) -> None:
+        """Process every pending text from this number, in arrival order, in the background."""
+        with self._lock:
+            if from_number in self._busy:
+                self._again.add(from_number)
+                return
+            self._busy.add(from_number)
+        self._pool.submit(self._drain, from_number)
+
+    def sweep(self) -> None:
+        """Re-submit numbers with texts still waiting (after an outage or a restart)."""
+        with session_scope(self.settings.database_url) as session:
+            numbers = session.scalars(select(InboundMessage.from_number)
+                                      .where(InboundMessage.status == "received").distinct()).all()
+        for number in numbers:
+            self.submit(number)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _drain(self, from_number: str) -> None:
+        try:
+            while True:
+                with session_scope(self.settings.database_url) as session:
+                    ids = session.scalars(select(InboundMessage.id).where(
+                        InboundMessage.from_number == from_number, InboundMessage.status == "received")
+                        .order_by(InboundMessage.id)).all()
+                for inbound_id in ids:
+                    if not self.process(inbound_id):
+                        return  # unavailable: keep the rest in order; the sweep retries
+                with self._lock:
+                    if from_number not in self._again:
+                        return
+                    self._again.discard(from_number)
+        except Exception:
+            log.exception("processing failed; the sweep will retry")
+        finally:
+            with self._lock:
+                self._busy.discard(from_number)
+                self._again.discard(from_number)
+
+    # -- one text -------------------------------------------------------------------------
+
+    def process(self, inbound_id: int) -> bool:
+        """Run one text's turn. Returns False when it must be retried later."""
+        with session_scope(self.settings.database_url) as session:
+            message = session.get(InboundMessage, inbound_id)
+            if message is None or message.status != "received":
+                return True
+            handled = self._handle(session, message)
+            if isinstance(handled, str):
+                message.status, message.handled_by, message.processed_at = "processed", handled, utcnow()
+                turn = None
+            else:
+                turn = handled
+        if turn is not None:
+            # Rasa is called outside any database transaction: its actions write to the same database.
+            try:
+                texts = self.rasa.turn(turn.sender_id, turn.text, metadata={"inbound_id": inbound_id})
+            except DialogueUnavailable as exc:
+                self._note_failure(inbound_id, str(exc))
+                return False
+            with session_scope(self.settings.database_url) as session:
+                message = session.get(InboundMessage, inbound_id)
+                conversation = session.get(Conversation, message.conversation_id)
+                outbox.enqueue_all(session, f"in:{inbound_id}", turn.to_number, texts, conversation=conversation,
+                                   from_number=turn.from_number, in_reply_to_id=inbound_id)
+                message.status, message.handled_by, message.processed_at = "processed", "dialogue", utcnow()
+        self.on_outbox()
+        return True
+
+    def _note_failure(self, inbound_id: int, error: str) -> None:
+        log.warning("inbound %s waits: %s", inbound_id, error)
+        with session_scope(self.settings.database_url) as session:
+            message = session.get(InboundMessage, inbound_id)
+            message.attempts += 1
+            message.last_error = error[:300]
+
+    def _handle(self, session, message: InboundMessage) -> "str | DialogueTurn":
+        """Handle what needs no dialogue; otherwise say which Rasa turn to run. Returns `handled_by`."""
+        patient, conversation = self._who(session, message)
+        if patient is None:
+            return self._unknown_number(session, message)
+        message.patient_id = patient.id
+        message.conversation_id = conversation.id if conversation else None
+        script = script_for(self.settings.practices_dir, patient.practice.ods_code)
+        reply_key = f"in:{message.id}"
+
+        keyword = classify_keyword(message.body)
+        if keyword is Keyword.OPT_OUT:
+            records.opt_out(session, patient)
+            if conversation is not None:
+                records.record_outcome(session, conversation, "opted_out", inbound_message_id=message.id,
+                                       note=f"replied {message.body.strip()[:20]}")
+                records.close(session, conversation, "opted out")
+            return "keyword"  # Twilio itself confirms the opt-out to the patient
+        if is_opt_in_for(message.body, patient.opted_out):
+            records.opt_in(session, patient)
+            return "keyword"  # opting back in never restarts a conversation by itself
+        if patient.opted_out:
+            records.create_task(session, "message_after_opt_out", "The patient texted after opting out.",
+                                patient.practice_id, conversation, patient.id, message.id)
+            return "human"
+
+        if conversation is None or conversation.status != "active":
+            # A human has the conversation (or it is over): the bot stays silent.
+            kind = "message_while_handed_over" if conversation is not None and conversation.status == "handed_over" \
+                else "message_without_conversation"
+            records.create_task(session, kind, "New text from the patient for a coordinator to read.",
+                                patient.practice_id, conversation, patient.id, message.id)
+            return "human"
+
+        if keyword is Keyword.HELP:
+            outbox.enqueue(session, f"{reply_key}:0", patient.mobile, script.render("help", patient.first_name),
+                           conversation=conversation, from_number=script.sender, in_reply_to_id=message.id)
+            return "keyword"
+
+        return DialogueTurn(conversation.public_id, message.body, patient.mobile, script.sender)
+
+    def _who(self, session, message: InboundMessage) -> tuple[Optional[Patient], Optional[Conversation]]:
+        """The patient who sent a text, and their latest conversation (preferring an open one)."""
+        patients = list(session.scalars(select(Patient).where(Patient.mobile == message.from_number)))
+        if not patients:
+            return None, None
+        conversation = session.scalar(
+            select(Conversation).where(Conversation.patient_id.in_([p.id for p in patients]))
+            .order_by((Conversation.status == "closed").asc(), Conversation.id.desc()).limit(1))
+        if conversation is not None:
+            return session.get(Patient, conversation.patient_id), conversation
+        return patients[0], None
+
+    def _unknown_number(self, session, message: InboundMessage) -> str:
+        """No health content to an unknown number: a neutral reply and a task for a coordinator."""
+        scripts = _scripts_by_sender(self.settings)
+        script = scripts.get(message.to_number) or next(iter(scripts.values()))
+        practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
+        outbox.enqueue(session, f"in:{message.id}:0", message.from_number, script.render("unknown_number"),
+                       from_number=script.sender, in_reply_to_id=message.id)
+        records.create_task(session, "unknown_number", "A text came from a number not on the register.",
+                            practice.id if practice else None, inbound_message_id=message.id)
+        return "unknown_number"
+
+
+def _scripts_by_sender(settings: Settings) -> dict:
+    scripts = load_all(settings.practices_dir)
+    return {s.sender or settings.twilio_from_number: s for s in scripts.values()}

@@ -1,0 +1,75 @@
+"""What the assistant records: outcomes for the clinical record, tasks for coordinators, and
+who has the conversation (the bot or a human). Used by the gateway and the custom actions alike.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from bot.models import Conversation, Outcome, Patient, Task, utcnow
+
+# Outcome kinds and the QOF cluster each one is coded with (None: recorded, not coded).
+OUTCOME_CLUSTERS: dict[str, Optional[str]] = {
+    "informed": "CANPCSUPP_COD",       # informed of support available from primary care (CAN005)
+    "declined": "CANPCADEC_COD",       # patient chose not to receive cancer indicator care
+    "accepted": None,                  # would like a conversation
+    "deferred": None,                  # "later"
+    "callback_requested": None,
+    "opted_out": None,
+    "wrong_person": None,
+    "identity_failed": None,
+}
+
+
+def record_outcome(session: Session, conversation: Conversation, kind: str, code: str = "",
+                   inbound_message_id: Optional[int] = None, note: str = "") -> Outcome:
+    """Add an outcome to a conversation; `code` is the practice's SNOMED code for its cluster."""
+    if kind not in OUTCOME_CLUSTERS:
+        raise ValueError(f"unknown outcome kind {kind!r}")
+    outcome = Outcome(patient_id=conversation.patient_id, conversation_id=conversation.id, kind=kind,
+                      cluster=OUTCOME_CLUSTERS[kind], code=code or None,
+                      inbound_message_id=inbound_message_id, note=note or None)
+    session.add(outcome)
+    session.flush()
+    return outcome
+
+
+def create_task(session: Session, kind: str, detail: str, practice_id: Optional[int],
+                conversation: Optional[Conversation] = None, patient_id: Optional[int] = None,
+                inbound_message_id: Optional[int] = None) -> Task:
+    """Leave work for a coordinator. `detail` must not repeat the patient's message (it is linked)."""
+    task = Task(kind=kind, detail=detail, practice_id=practice_id,
+                conversation_id=conversation.id if conversation else None,
+                patient_id=patient_id if patient_id is not None else (conversation.patient_id if conversation else None),
+                inbound_message_id=inbound_message_id)
+    session.add(task)
+    session.flush()
+    return task
+
+
+def hand_over(session: Session, conversation: Conversation, reason: str) -> None:
+    """Give the conversation to a human: from now on the bot stays silent until it is handed back."""
+    session.execute(update(Conversation).where(Conversation.id == conversation.id)
+                    .values(status="handed_over", handover_reason=reason, updated_at=utcnow()))
+    session.refresh(conversation)
+
+
+def close(session: Session, conversation: Conversation, reason: str) -> None:
+    """Finish a conversation: the bot says nothing more in it (wrong person, opted out)."""
+    session.execute(update(Conversation).where(Conversation.id == conversation.id)
+                    .values(status="closed", handover_reason=reason, updated_at=utcnow()))
+    session.refresh(conversation)
+
+
+def opt_out(session: Session, patient: Patient) -> None:
+    """Record that the patient wants no more texts; every sender checks this before sending."""
+    if patient.opted_out_at is None:
+        patient.opted_out_at = utcnow()
+        session.flush()
+
+
+def opt_in(session: Session, patient: Patient) -> None:
+    patient.opted_out_at = None
+    session.flush()
