@@ -53,7 +53,7 @@ def cmd_gateway(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     settings.require_twilio()
-    create_app(settings).run(host=args.host, port=args.port, access_log=False, motd=False, single_process=True)
+    create_app(settings).run(host=args.host, port=args.port, access_log=False, workers=1)
     return 0
 
 

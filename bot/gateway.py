@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from urllib.parse import parse_qsl
 from typing import Mapping
 
 from sanic import Sanic
@@ -30,8 +31,12 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def _form(request: Request) -> dict[str, str]:
-    # Twilio sends each field once; Sanic keeps lists.
-    return {key: values[0] if values else "" for key, values in request.form.items()}
+    """The webhook's form fields. Parsed here because Sanic drops empty fields, and Twilio signs them."""
+    try:
+        pairs = parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        return {}
+    return dict(pairs)  # Twilio sends each field once
 
 
 def _public_url(settings: Settings, request: Request) -> str:

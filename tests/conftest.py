@@ -1,0 +1,130 @@
+"""Shared fixtures: a fresh database (SQLite, and PostgreSQL when its service is up), a practice
+script folder, a patient, and settings pointing at a Twilio-compatible fake on loopback.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from bot import scripts
+from bot.config import PROJECT_ROOT, Settings
+from bot.db import session_scope, upgrade
+from bot.fake_twilio import FakeTwilio
+from bot.models import Conversation, Patient
+from bot.outreach import ensure_practice
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "test-auth-token"
+PRACTICE_NUMBER = "+447700900001"
+PATIENT_NUMBER = "+447700900123"
+PATIENT_DOB = dt.date(1961, 3, 12)
+PG_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_available() -> bool:
+    try:
+        psycopg2.connect(PG_SERVER, connect_timeout=3).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+POSTGRES = _postgres_available()
+# The PostgreSQL service runs on every developer machine and in CI; the suite says so loudly
+# rather than quietly testing less.
+DATABASES = ["sqlite", "postgresql"]
+
+
+def fresh_database_url(kind: str, tmp_path: Path) -> str:
+    """A new, empty database of the given kind, migrated to the newest schema."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'outreach.db'}"
+    else:
+        if not POSTGRES:
+            raise RuntimeError(f"PostgreSQL is not reachable at {PG_SERVER}; start it (see README)")
+        name = "can005_test_" + uuid.uuid4().hex[:12]
+        connection = psycopg2.connect(PG_SERVER)
+        connection.autocommit = True
+        connection.cursor().execute(f'CREATE DATABASE "{name}"')
+        connection.close()
+        url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    return url
+
+
+def drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    from bot.db import _engines
+
+    engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+    name = url.rsplit("/", 1)[1]
+    connection = psycopg2.connect(PG_SERVER)
+    connection.autocommit = True
+    connection.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    connection.close()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    url = fresh_database_url(request.param, tmp_path)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return fresh_database_url("sqlite", tmp_path)
+
+
+@pytest.fixture
+def fake_twilio():
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
+        yield fake
+
+
+def make_settings(database_url: str, twilio_base: str = "http://127.0.0.1:9", **overrides) -> Settings:
+    values = dict(
+        database_url=database_url, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
+        twilio_from_number=PRACTICE_NUMBER, twilio_messaging_service_sid="", twilio_api_base_url=twilio_base,
+        public_base_url="http://127.0.0.1:8000", rasa_url="http://127.0.0.1:9", rasa_token="",
+        practices_dir=PROJECT_ROOT / "practices", send_rate_per_second=1000.0, sender_poll_seconds=0.05,
+        inbound_retry_seconds=0.5)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url, fake_twilio, monkeypatch):
+    """Settings for in-process code; also exported to the environment for code that reads it."""
+    s = make_settings(database_url, fake_twilio.base_url)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PRACTICES_DIR", str(s.practices_dir))
+    return s
+
+
+@pytest.fixture
+def script():
+    return scripts.script_for(PROJECT_ROOT / "practices", "Y00001")
+
+
+def add_conversation(database_url: str, mobile: str = PATIENT_NUMBER, first_name: str = "Alex",
+                     dob: dt.date = PATIENT_DOB) -> tuple[int, str]:
+    """A patient of the example practice with an active conversation; returns (conversation id, public id)."""
+    with session_scope(database_url) as session:
+        practice = ensure_practice(session, scripts.script_for(PROJECT_ROOT / "practices", "Y00001"))
+        patient = Patient(practice_id=practice.id, first_name=first_name, last_name="Smith", date_of_birth=dob,
+                          mobile=mobile, diagnosis_date=dt.date.today() - dt.timedelta(days=20))
+        session.add(patient)
+        session.flush()
+        conversation = Conversation(practice_id=practice.id, patient_id=patient.id)
+        session.add(conversation)
+        session.flush()
+        return conversation.id, conversation.public_id
