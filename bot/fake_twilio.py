@@ -31,6 +31,8 @@ from typing import Any, Dict, List, Optional, Tuple, Type
 
 from twilio.request_validator import RequestValidator
 
+from bot.sms import segment_count as count_segments
+
 API_VERSION = "2010-04-01"
 MAX_BODY_CHARS = 1600
 CALLBACK_TIMEOUT_SECONDS = 10.0
@@ -38,14 +40,7 @@ CALLBACK_TIMEOUT_SECONDS = 10.0
 _MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
 _MESSAGE_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages/([^/]+)\.json$")
 
-# GSM 03.38 default alphabet (one septet each). ESC (0x1B) is left out on
-# purpose: it only appears as the prefix of extension characters.
-_GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-# Extension table: each costs two septets (ESC + char).
-_GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
 
 
 def _now_rfc2822() -> str:
@@ -56,34 +51,6 @@ def _now_rfc2822() -> str:
 def _new_sid(prefix: str) -> str:
     """A Twilio-style SID: two-letter prefix plus 32 lowercase hex digits."""
     return prefix + uuid.uuid4().hex
-
-
-def _pack_segments(unit_sizes: List[int], single_limit: int, part_limit: int) -> int:
-    """Count SMS segments for characters of the given sizes.
-
-    Multi-part messages lose room to the concatenation header, and a character
-    (GSM escape pair, UTF-16 surrogate pair) is never split across parts.
-    """
-    if sum(unit_sizes) <= single_limit:
-        return 1
-    parts, used = 1, 0
-    for size in unit_sizes:
-        if used + size > part_limit:
-            parts += 1
-            used = 0
-        used += size
-    return parts
-
-
-def count_segments(body: str) -> int:
-    """Number of SMS segments ``body`` needs, using GSM-7 when possible, else UCS-2."""
-    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in body):
-        sizes = [2 if ch in _GSM7_EXTENSION else 1 for ch in body]
-        return _pack_segments(sizes, 160, 153)
-    # UCS-2 (in practice UTF-16): characters outside the BMP, e.g. most emoji,
-    # take two code units.
-    sizes = [2 if ord(ch) > 0xFFFF else 1 for ch in body]
-    return _pack_segments(sizes, 70, 67)
 
 
 def _error(status: int, code: int, message: str) -> Dict[str, Any]:

@@ -15,15 +15,22 @@ def is_gsm7(text: str) -> bool:
     return all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text)
 
 
+def _pack(unit_sizes: list[int], single_limit: int, part_limit: int) -> int:
+    # Multi-part texts lose room to the concatenation header, and a character (a GSM escape
+    # pair, a UTF-16 surrogate pair) is never split across parts.
+    if sum(unit_sizes) <= single_limit:
+        return 1
+    parts, used = 1, 0
+    for size in unit_sizes:
+        if used + size > part_limit:
+            parts, used = parts + 1, 0
+        used += size
+    return parts
+
+
 def segment_count(text: str) -> int:
     """How many SMS parts `text` is sent as (160/153 for GSM-7, 70/67 for UCS-2)."""
     if is_gsm7(text):
-        units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
-        single, part = 160, 153
-    else:
-        # UCS-2 counts UTF-16 code units: an emoji outside the BMP takes two.
-        units = len(text.encode("utf-16-le")) // 2
-        single, part = 70, 67
-    if units <= single:
-        return 1
-    return -(-units // part)
+        return _pack([2 if ch in GSM7_EXTENDED else 1 for ch in text], 160, 153)
+    # UCS-2 counts UTF-16 code units: an emoji outside the BMP takes two.
+    return _pack([2 if ord(ch) > 0xFFFF else 1 for ch in text], 70, 67)

@@ -1,0 +1,63 @@
+# Two commands do everything on a fresh machine:
+#   make run   the whole stack on SQLite with a simulated SMS network (no Twilio account needed)
+#   make test  every test (unit, actions, Rasa data and stories, end-to-end)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/can005.tar.gz
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+# Rasa 3.6 needs Python 3.10: use python3.10 on PATH, else the newest pyenv 3.10, else PYTHON310=...
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -n 1)
+
+.PHONY: help venv model run test test-unit test-rasa bench clean
+
+help:
+	@echo "make run    start the assistant with a simulated SMS network (see README)"
+	@echo "make test   run every test"
+	@echo "make bench  measure turn latency and training time"
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "error: Python 3.10 not found. Rasa 3.6 runs only on Python 3.8-3.10." >&2; \
+	  echo "Install it (for example 'pyenv install 3.10') or run: make PYTHON310=/path/to/python3.10 ..." >&2; \
+	  exit 1; fi
+	@"$(PYTHON310)" -c 'import sys; assert sys.version_info[:2] == (3, 10), sys.version' \
+	  || { echo "error: $(PYTHON310) is not Python 3.10" >&2; exit 1; }
+	@echo "== creating the virtual environment with $(PYTHON310) (first time: about 2 minutes)"
+	@test -x $(PY) || "$(PYTHON310)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+venv: $(VENV)/.installed
+
+# Retrain only when the data or the configuration changed.
+$(MODEL): $(VENV)/.installed config.yml domain.yml $(wildcard data/nlu/*.yml) $(wildcard stories/*.yml)
+	@echo "== training the Rasa model"
+	$(RASA) train --data data stories --fixed-model-name can005 --out models --quiet
+
+model: $(MODEL)
+
+run: $(MODEL)
+	$(PY) -m bot.run
+
+test-rasa: $(MODEL)
+	@echo "== rasa data validate"
+	$(RASA) data validate --data data stories --fail-on-warnings --quiet
+	@echo "== rasa test (tests/test_stories.yml)"
+	$(RASA) test core --stories tests/test_stories.yml -m $(MODEL) --fail-on-prediction-errors --out results --quiet
+
+test-unit: $(MODEL)
+	$(PY) -m pytest
+
+test: test-rasa test-unit
+
+bench: $(MODEL)
+	$(PY) bench/turn_latency.py
+
+clean:
+	rm -rf $(VENV) models results var .pytest_cache .hypothesis
