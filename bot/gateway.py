@@ -110,7 +110,9 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
             return text("malformed status callback: MessageSid and MessageStatus are required", status=400)
         try:
             with session_scope(settings.database_url) as session:
-                known = outbox.record_status(session, sid, status, form.get("ErrorCode") or None)
+                outbox.store_callback(session, sid, status, form.get("ErrorCode") or None)
+            with session_scope(settings.database_url) as session:
+                known = outbox.apply_callbacks(session, sid)
         except SQLAlchemyError:
             log.exception("database unavailable; status not stored")
             return text("temporarily unavailable", status=503)

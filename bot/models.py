@@ -129,6 +129,18 @@ class OutboundMessage(Base):
     status_updated_at = Column(DateTime, nullable=True)
 
 
+class StatusCallback(Base):
+    """Every delivery status Twilio reported. Kept even when it arrives before the send is recorded
+    (Twilio can call back before its API answer reaches us); the sender applies it then."""
+
+    __tablename__ = "status_callbacks"
+    id = Column(Integer, primary_key=True)
+    twilio_sid = Column(String(64), nullable=False, index=True)
+    status = Column(String(20), nullable=False)
+    error_code = Column(String(20), nullable=True)
+    received_at = Column(DateTime, default=utcnow, nullable=False)
+
+
 class Outcome(Base):
     """What happened, for the practice's clinical record (code by QOF cluster from the practice script)."""
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.models import Conversation, OutboundMessage, utcnow
+from bot.models import Conversation, OutboundMessage, StatusCallback, utcnow
 
 # Order of delivery states: a late callback never moves a message backwards.
 STATUS_RANK = {"pending": 0, "sending": 1, "unknown": 1, "accepted": 2, "queued": 2, "sending_twilio": 3,
@@ -59,14 +59,24 @@ def claim(session: Session, message_id: int) -> bool:
     return result.rowcount == 1
 
 
-def record_status(session: Session, twilio_sid: str, status: str, error_code: Optional[str] = None) -> bool:
-    """Apply a Twilio status callback. Returns False for an unknown MessageSid."""
-    message = session.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid))
+def store_callback(session: Session, twilio_sid: str, status: str, error_code: Optional[str] = None) -> None:
+    """Keep a Twilio status callback. Commit this before `apply_callbacks`: with the sender doing the
+    same in the other order, one of the two always sees both the send and the callback."""
+    session.add(StatusCallback(twilio_sid=twilio_sid, status=status, error_code=error_code))
+
+
+def apply_callbacks(session: Session, twilio_sid: str) -> bool:
+    """Bring a text's status up to date from every callback stored for it (idempotent).
+    Returns False when no text has that MessageSid (yet)."""
+    message = session.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid)
+                             .with_for_update())
     if message is None:
         return False
-    if STATUS_RANK.get(status, 0) >= STATUS_RANK.get(message.status, 0) and message.status not in FINAL:
-        message.status = status
-        message.status_updated_at = utcnow()
-        if error_code:
-            message.error_code = error_code
+    for callback in session.scalars(select(StatusCallback).where(StatusCallback.twilio_sid == twilio_sid)
+                                    .order_by(StatusCallback.id)):
+        if STATUS_RANK.get(callback.status, 0) >= STATUS_RANK.get(message.status, 0) and message.status not in FINAL:
+            message.status = callback.status
+            message.status_updated_at = utcnow()
+            if callback.error_code:
+                message.error_code = callback.error_code
     return True

@@ -23,6 +23,8 @@ from bot.models import Conversation, InboundMessage, Patient, Practice, utcnow
 from bot.scripts import load_all, script_for
 
 log = logging.getLogger(__name__)
+# No turn of this dialogue says more than this; more means a fault, never a flood of texts.
+MAX_REPLIES_PER_TURN = 3
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,14 @@ class Processor:
             with session_scope(self.settings.database_url) as session:
                 message = session.get(InboundMessage, inbound_id)
                 conversation = session.get(Conversation, message.conversation_id)
+                if len(texts) > MAX_REPLIES_PER_TURN:
+                    # A dialogue fault (a loop) must not flood a patient: send the start, hand over.
+                    log.error("turn for inbound %s produced %d texts; handing over", inbound_id, len(texts))
+                    texts = texts[:MAX_REPLIES_PER_TURN]
+                    records.create_task(session, "assistant_fault", "The assistant misbehaved in this conversation: "
+                                        "please read it and reply.", conversation.practice_id, conversation,
+                                        inbound_message_id=inbound_id)
+                    records.hand_over(session, conversation, "assistant fault")
                 outbox.enqueue_all(session, f"in:{inbound_id}", turn.to_number, texts, conversation=conversation,
                                    from_number=turn.from_number, in_reply_to_id=inbound_id)
                 message.status, message.handled_by, message.processed_at = "processed", "dialogue", utcnow()

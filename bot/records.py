@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.models import Conversation, Outcome, Patient, Task, utcnow
@@ -28,6 +28,12 @@ def record_outcome(session: Session, conversation: Conversation, kind: str, code
     """Add an outcome to a conversation; `code` is the practice's SNOMED code for its cluster."""
     if kind not in OUTCOME_CLUSTERS:
         raise ValueError(f"unknown outcome kind {kind!r}")
+    if inbound_message_id is not None:  # a retried turn must not record the same outcome twice
+        existing = session.scalar(select(Outcome).where(Outcome.conversation_id == conversation.id,
+                                                        Outcome.kind == kind,
+                                                        Outcome.inbound_message_id == inbound_message_id))
+        if existing is not None:
+            return existing
     outcome = Outcome(patient_id=conversation.patient_id, conversation_id=conversation.id, kind=kind,
                       cluster=OUTCOME_CLUSTERS[kind], code=code or None,
                       inbound_message_id=inbound_message_id, note=note or None)
@@ -40,6 +46,10 @@ def create_task(session: Session, kind: str, detail: str, practice_id: Optional[
                 conversation: Optional[Conversation] = None, patient_id: Optional[int] = None,
                 inbound_message_id: Optional[int] = None) -> Task:
     """Leave work for a coordinator. `detail` must not repeat the patient's message (it is linked)."""
+    if inbound_message_id is not None:  # a retried turn must not leave the same task twice
+        existing = session.scalar(select(Task).where(Task.kind == kind, Task.inbound_message_id == inbound_message_id))
+        if existing is not None:
+            return existing
     task = Task(kind=kind, detail=detail, practice_id=practice_id,
                 conversation_id=conversation.id if conversation else None,
                 patient_id=patient_id if patient_id is not None else (conversation.patient_id if conversation else None),

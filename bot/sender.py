@@ -123,6 +123,8 @@ class Sender:
             message.status = created.status or "queued"
             message.sent_at = utcnow()
             message.status_updated_at = utcnow()
+        with session_scope(self.settings.database_url) as session:
+            outbox.apply_callbacks(session, created.sid)  # callbacks that came before we recorded the sid
         log.info("sent outbound %s as %s", message_id, created.sid)
 
     def _failed(self, message_id: int, http_status: Optional[int], code: str, detail: str) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 08:03:50.065186
+Create Date: 2026-11-22 08:15:09.445803
 
 """
 from typing import Sequence, Union
@@ -29,6 +29,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ods_code')
     )
+    op.create_table('status_callbacks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('twilio_sid', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('error_code', sa.String(length=20), nullable=True),
+    sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('status_callbacks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_status_callbacks_twilio_sid'), ['twilio_sid'], unique=False)
+
     op.create_table('patients',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('practice_id', sa.Integer(), nullable=False),
@@ -200,5 +211,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_patients_mobile'))
 
     op.drop_table('patients')
+    with op.batch_alter_table('status_callbacks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_status_callbacks_twilio_sid'))
+
+    op.drop_table('status_callbacks')
     op.drop_table('practices')
     # ### end Alembic commands ###

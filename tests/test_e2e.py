@@ -1,0 +1,342 @@
+"""End to end: the real Rasa server, action server and gateway as separate processes, the real
+twilio client talking to a Twilio-compatible fake on loopback, and webhooks signed as Twilio signs
+them. Runs once on SQLite and once on PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import PROJECT_ROOT
+from bot.db import session_scope
+from bot.dialogue import RasaClient
+from bot.fake_twilio import FakeTwilio
+from bot.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
+from bot.outreach import OutreachError, add_patient, start_conversation
+from bot.scripts import script_for
+from bot.stack import Stack
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, DATABASES, PRACTICE_NUMBER, drop_database, \
+    fresh_database_url, make_settings
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.e2e
+SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")
+DOB = dt.date(1961, 3, 12)
+_numbers = itertools.count(200)
+
+
+@dataclass
+class Deployment:
+    stack: Stack
+    fake: FakeTwilio
+    settings: object
+
+    @property
+    def inbound_url(self) -> str:
+        return self.stack.gateway_url + "/sms/inbound"
+
+    def rasa(self) -> RasaClient:
+        return RasaClient(self.stack.rasa_url, self.stack.rasa_token)
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def deployment(request, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp(f"stack-{request.param}")
+    database_url = fresh_database_url(request.param, workdir)
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    stack = Stack(env={}, workdir=workdir)
+    env = {"DATABASE_URL": database_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+           "TWILIO_FROM_NUMBER": PRACTICE_NUMBER, "TWILIO_API_BASE_URL": fake.base_url,
+           "PUBLIC_BASE_URL": stack.gateway_url, "SEND_RATE_PER_SECOND": "200", "SENDER_POLL_SECONDS": "0.1",
+           "INBOUND_RETRY_SECONDS": "0.5", "PRACTICES_DIR": str(PROJECT_ROOT / "practices")}
+    stack.env = env
+    settings = make_settings(database_url, fake.base_url, public_base_url=stack.gateway_url,
+                             rasa_url=stack.rasa_url, rasa_token=stack.rasa_token)
+    try:
+        stack.start()
+        yield Deployment(stack, fake, settings)
+    finally:
+        stack.stop()
+        fake.stop()
+        drop_database(database_url)
+
+
+class Phone:
+    """A patient's phone: texts the gateway as Twilio would and reads what arrives."""
+
+    def __init__(self, deployment: Deployment, first_name: str = "Alex"):
+        self.d = deployment
+        self.number = f"+447700900{next(_numbers):03d}"
+        self.seen = 0
+        add_patient(deployment.settings, "Y00001", first_name, "Smith", DOB, self.number,
+                    dt.date.today() - dt.timedelta(days=30))
+
+    def start(self) -> list[str]:
+        start_conversation(self.d.settings, self.d.rasa(), self.number)
+        return self.expect(1)
+
+    def text(self, body: str, expect: int, sid: str | None = None) -> list[str]:
+        status, answer = self.d.fake.send_inbound(self.d.inbound_url, self.number, PRACTICE_NUMBER, body,
+                                                  message_sid=sid)
+        assert status == 200, answer
+        assert "<Response></Response>" in answer
+        return self.expect(expect) if expect else self.expect_silence()
+
+    def expect(self, count: int) -> list[str]:
+        messages = self.d.fake.wait_for_messages(self.seen + count, to=self.number)
+        new = [m["body"] for m in messages[self.seen:]]
+        self.seen += count
+        self.expect_silence()
+        return new
+
+    def expect_silence(self) -> list[str]:
+        """Wait until every text from this phone is processed and nothing is left to send; then
+        no further text may have arrived."""
+        def settled():
+            with session_scope(self.d.settings.database_url) as session:
+                waiting = session.scalar(select(InboundMessage.id).where(
+                    InboundMessage.from_number == self.number, InboundMessage.status == "received").limit(1))
+                unsent = session.scalar(select(OutboundMessage.id).where(
+                    OutboundMessage.to_number == self.number,
+                    OutboundMessage.status.in_(("pending", "sending"))).limit(1))
+                return waiting is None and unsent is None
+        wait_for(settled, what="the gateway to finish this phone's texts")
+        arrived = [m["body"] for m in self.d.fake.messages if m["to"] == self.number]
+        assert len(arrived) == self.seen, f"expected {self.seen} texts, got {arrived}"
+        return []
+
+    def patient(self, session) -> Patient:
+        return session.scalar(select(Patient).where(Patient.mobile == self.number))
+
+    def outcomes(self) -> list[tuple]:
+        with session_scope(self.d.settings.database_url) as session:
+            patient = self.patient(session)
+            return [(o.kind, o.cluster, o.code) for o in
+                    session.scalars(select(Outcome).where(Outcome.patient_id == patient.id).order_by(Outcome.id))]
+
+    def tasks(self) -> list[str]:
+        with session_scope(self.d.settings.database_url) as session:
+            patient = self.patient(session)
+            return [t.kind for t in session.scalars(select(Task).where(Task.patient_id == patient.id).order_by(Task.id))]
+
+    def conversation_status(self) -> str:
+        with session_scope(self.d.settings.database_url) as session:
+            patient = self.patient(session)
+            return session.scalar(select(Conversation.status).where(Conversation.patient_id == patient.id)
+                                  .order_by(Conversation.id.desc()))
+
+
+def say(message: str) -> str:
+    return SCRIPT.render(message, first_name="Alex")
+
+
+def test_whole_conversation_to_a_yes(deployment):
+    phone = Phone(deployment)
+    (opener,) = phone.start()
+    assert opener == say("opener")
+    assert "cancer" not in opener.lower() and "not monitored all the time" in opener
+    assert phone.text("who is this??", 2) == [say("who_is_this"), say("dob_ask")]
+    assert phone.text("12 March 61", 2) == [say("support_info"), say("offer_chat")]
+    assert phone.text("yes please", 1) == [say("accepted")]
+    assert phone.outcomes() == [("informed", "CANPCSUPP_COD", SCRIPT.code_for("CANPCSUPP_COD")),
+                                ("accepted", None, None)]
+    assert phone.tasks() == ["arrange_conversation"]
+    # The outcome points at the patient's message that confirmed identity, and its replies.
+    with session_scope(deployment.settings.database_url) as session:
+        informed = session.scalar(select(Outcome).where(Outcome.kind == "informed",
+                                                        Outcome.patient_id == phone.patient(session).id))
+        evidence = session.get(InboundMessage, informed.inbound_message_id)
+        assert evidence.body == "12 March 61"
+        replies = session.scalars(select(OutboundMessage).where(OutboundMessage.in_reply_to_id == evidence.id)).all()
+        assert [r.body for r in replies] == [say("support_info"), say("offer_chat")]
+    # Delivery is tracked through Twilio's signed status callbacks.
+    def all_delivered():
+        with session_scope(deployment.settings.database_url) as session:
+            statuses = session.scalars(select(OutboundMessage.status).where(
+                OutboundMessage.to_number == phone.number)).all()
+            return statuses and set(statuses) == {"delivered"}
+    wait_for(all_delivered, what="delivery statuses")
+
+
+def test_no_thanks_is_recorded_as_declined(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    phone.text("12/03/1961", 2)
+    assert phone.text("no thanks, I'm ok", 1) == [say("declined")]
+    assert phone.outcomes()[-1] == ("declined", "CANPCADEC_COD", SCRIPT.code_for("CANPCADEC_COD"))
+
+
+def test_later_then_yes(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    phone.text("1961-03-12", 2)
+    assert phone.text("maybe later, bit busy", 1) == [say("later")]
+    assert phone.text("yes", 1) == [say("accepted")]
+
+
+def test_two_wrong_dates_hand_over_and_the_bot_goes_silent(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    assert phone.text("01/01/1970", 1) == [say("dob_wrong")]
+    (failed,) = phone.text("2 Feb 1971", 1)
+    assert failed == say("identity_failed") and "cancer" not in failed.lower()
+    assert phone.conversation_status() == "handed_over"
+    phone.text("hello?", 0)  # a person has the conversation now: no bot reply
+    assert phone.tasks() == ["identity_failed", "message_while_handed_over"]
+
+
+def test_wrong_number_stops_with_no_health_content(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    (reply,) = phone.text("wrong number mate, no Alex here", 1)
+    assert reply == say("wrong_person") and "cancer" not in reply.lower()
+    assert phone.conversation_status() == "closed"
+    assert ("wrong_person", None, None) in phone.outcomes()
+    assert phone.tasks() == ["wrong_number"]
+    phone.text("who are you", 0)
+
+
+def test_call_me_instead_creates_a_callback_task(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    assert phone.text("can someone ring me instead", 1) == [say("callback")]
+    assert phone.tasks() == ["callback"]
+    assert phone.conversation_status() == "handed_over"
+
+
+def test_stop_stops_everything_until_start(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    phone.text("STOP", 0)  # Twilio confirms STOP itself; we send nothing
+    with session_scope(deployment.settings.database_url) as session:
+        assert phone.patient(session).opted_out
+    assert ("opted_out", None, None) in phone.outcomes()
+    with pytest.raises(OutreachError, match="opted out"):
+        start_conversation(deployment.settings, deployment.rasa(), phone.number)
+    phone.text("12/03/1961", 0)
+    assert "message_after_opt_out" in phone.tasks()
+    phone.text("start", 0)
+    with session_scope(deployment.settings.database_url) as session:
+        assert not phone.patient(session).opted_out
+
+
+def test_stop_texting_me_in_words(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    assert phone.text("please stop texting me", 1) == [say("opted_out")]
+    with session_scope(deployment.settings.database_url) as session:
+        assert phone.patient(session).opted_out
+
+
+def test_help_keyword(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    assert phone.text("HELP", 1) == [say("help")]
+
+
+def test_a_repeated_message_sid_is_processed_once(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    sid = "SM" + "d" * 32
+    phone.text("12/03/1961", 2, sid=sid)
+    phone.text("12/03/1961", 0, sid=sid)  # Twilio's retry of the same webhook
+    with session_scope(deployment.settings.database_url) as session:
+        assert len(session.scalars(select(InboundMessage).where(InboundMessage.message_sid == sid)).all()) == 1
+
+
+def _post(url: str, form: dict, signature: str | None) -> int:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("signature", [None, "", "bm90IGEgc2lnbmF0dXJl"])
+def test_unsigned_or_badly_signed_webhooks_are_refused_and_not_stored(deployment, signature):
+    sid = "SM" + "e" * 30 + str(len(signature or "x") % 10) + "0"
+    form = {"MessageSid": sid, "From": "+447700900999", "To": PRACTICE_NUMBER, "Body": "hello"}
+    assert _post(deployment.inbound_url, form, signature) == 403
+    assert _post(deployment.stack.gateway_url + "/sms/status", {"MessageSid": sid, "MessageStatus": "sent"},
+                 signature) == 403
+    with session_scope(deployment.settings.database_url) as session:
+        assert session.scalar(select(InboundMessage).where(InboundMessage.message_sid == sid)) is None
+
+
+def test_a_signature_for_another_body_is_refused(deployment):
+    from twilio.request_validator import RequestValidator
+
+    form = {"MessageSid": "SM" + "f" * 32, "From": "+447700900999", "To": PRACTICE_NUMBER, "Body": "hello"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(deployment.inbound_url, form)
+    assert _post(deployment.inbound_url, {**form, "Body": "tampered"}, signature) == 403
+
+
+def test_a_signed_but_malformed_webhook_gets_400(deployment):
+    from twilio.request_validator import RequestValidator
+
+    form = {"From": "+447700900999", "Body": "no sid"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(deployment.inbound_url, form)
+    assert _post(deployment.inbound_url, form, signature) == 400
+
+
+def test_unknown_number_gets_a_neutral_reply_and_a_task(deployment):
+    number = "+447700900998"
+    before = len(deployment.fake.messages)
+    deployment.fake.send_inbound(deployment.inbound_url, number, PRACTICE_NUMBER, "hi is this the surgery")
+    (reply,) = [m["body"] for m in deployment.fake.wait_for_messages(1, to=number)]
+    assert reply == SCRIPT.render("unknown_number") and "cancer" not in reply.lower()
+    assert len(deployment.fake.messages) == before + 1
+    with session_scope(deployment.settings.database_url) as session:
+        message = session.scalar(select(InboundMessage).where(InboundMessage.from_number == number))
+        assert session.scalar(select(Task.kind).where(Task.inbound_message_id == message.id)) == "unknown_number"
+
+
+ODD_BODIES = [
+    "",
+    "\U0001F44D\U0001F60A",
+    "<script>alert('x')</script>",
+    "'; DROP TABLE patients; --",
+    "a" * 1600,
+    "/affirm",
+]
+
+
+def test_odd_messages_are_stored_exactly_and_never_crash(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    phone.text(ODD_BODIES[0], 1)          # not understood once: re-ask
+    phone.text(ODD_BODIES[1], 1)          # twice: identity not confirmed, a person phones
+    for body in ODD_BODIES[2:]:
+        phone.text(body, 0)               # handed over: stored for the coordinator, bot silent
+    with session_scope(deployment.settings.database_url) as session:
+        stored = session.scalars(select(InboundMessage.body).where(InboundMessage.from_number == phone.number)
+                                 .order_by(InboundMessage.id)).all()
+    assert stored == ODD_BODIES
+
+
+def test_a_text_sent_while_rasa_is_down_is_answered_when_it_is_back(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    deployment.stack.stop_one("rasa")
+    try:
+        status, _ = deployment.fake.send_inbound(deployment.inbound_url, phone.number, PRACTICE_NUMBER, "12/03/1961")
+        assert status == 200  # stored and acknowledged even though the dialogue is down
+
+        def waiting():
+            with session_scope(deployment.settings.database_url) as session:
+                message = session.scalar(select(InboundMessage).where(InboundMessage.from_number == phone.number))
+                return message.status == "received" and message.attempts >= 1
+        wait_for(waiting, what="a failed attempt to reach Rasa")
+    finally:
+        deployment.stack.start_rasa()
+        deployment.stack.wait_ready()
+    assert phone.expect(2) == [say("support_info"), say("offer_chat")]

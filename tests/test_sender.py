@@ -1,0 +1,196 @@
+"""The outbox and the sender against the real twilio client and a Twilio-compatible fake,
+on SQLite and PostgreSQL: each text is sent at most once, retried only when Twilio surely did
+not take it, and its delivery status is tracked."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select, update
+
+from bot import outbox
+from bot.db import session_scope
+from bot.models import Conversation, OutboundMessage, Patient, Task, utcnow
+from bot.sender import Sender
+from tests.conftest import PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
+
+
+def queue(settings, conversation_id: int, bodies: list[str], prefix: str = "t") -> None:
+    with session_scope(settings.database_url) as session:
+        conversation = session.get(Conversation, conversation_id)
+        outbox.enqueue_all(session, prefix, PATIENT_NUMBER, bodies, conversation=conversation,
+                           from_number=PRACTICE_NUMBER)
+
+
+def rows(settings) -> list[OutboundMessage]:
+    with session_scope(settings.database_url) as session:
+        return list(session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)))
+
+
+def tasks(settings) -> list[str]:
+    with session_scope(settings.database_url) as session:
+        return [t.kind for t in session.scalars(select(Task))]
+
+
+def test_due_texts_are_sent_in_order_with_a_status_callback(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["first", "second"])
+    assert Sender(settings).send_due() == 2
+    sent = fake_twilio.wait_for_messages(2)
+    assert [m["body"] for m in sent] == ["first", "second"]
+    assert all(m["to"] == PATIENT_NUMBER and m["from"] == PRACTICE_NUMBER for m in sent)
+    assert sent[0]["status_callback"] == settings.status_callback_url
+    stored = rows(settings)
+    assert [r.twilio_sid for r in stored] == [m["sid"] for m in sent]
+    assert all(r.status == "queued" and r.attempts == 1 for r in stored)
+
+
+def test_enqueue_is_idempotent(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["hello"], prefix="in:7")
+    queue(settings, conversation_id, ["hello"], prefix="in:7")  # the same turn retried
+    assert len(rows(settings)) == 1
+
+
+def test_a_second_pass_sends_nothing_again(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["only once"])
+    sender = Sender(settings)
+    assert sender.send_due() == 1
+    assert sender.send_due() == 0
+    fake_twilio.wait_for_messages(1)
+    assert len(fake_twilio.messages) == 1
+
+
+def test_two_senders_racing_send_each_text_once(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, [f"text {i}" for i in range(30)])
+    senders = [Sender(settings) for _ in range(3)]
+    barrier = threading.Barrier(len(senders))
+
+    def run(sender: Sender) -> None:
+        barrier.wait()
+        sender.send_due()
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in senders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    bodies = [m["body"] for m in fake_twilio.wait_for_messages(30)]
+    assert sorted(bodies) == sorted(f"text {i}" for i in range(30))
+    assert len(fake_twilio.messages) == 30
+
+
+def test_server_error_is_retried_with_backoff_and_sent_once(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["retry me"])
+    fake_twilio.fail_next(1, status=500)
+    sender = Sender(settings)
+    assert sender.send_due() == 1
+    (row,) = rows(settings)
+    assert row.status == "pending" and row.attempts == 1 and row.next_attempt_at > utcnow()
+    assert sender.send_due() == 0  # not due yet: backoff
+    with session_scope(settings.database_url) as session:
+        session.execute(update(OutboundMessage).values(next_attempt_at=utcnow()))
+    assert sender.send_due() == 1
+    fake_twilio.wait_for_messages(1)
+    (row,) = rows(settings)
+    assert row.status == "queued" and row.attempts == 2 and len(fake_twilio.messages) == 1
+
+
+def test_too_many_requests_is_retried(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["busy"])
+    fake_twilio.fail_next(1, status=429, code=20429, message="Too Many Requests")
+    Sender(settings).send_due()
+    assert rows(settings)[0].status == "pending"
+
+
+def test_unreachable_twilio_is_retried(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["no route"])
+    dead = settings.__class__(**{**settings.__dict__, "twilio_api_base_url": "http://127.0.0.1:9"})
+    Sender(dead).send_due()
+    (row,) = rows(settings)
+    assert row.status == "pending" and row.attempts == 1
+
+
+def test_rejected_text_fails_with_a_task(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        outbox.enqueue(session, "bad", PATIENT_NUMBER, "x" * 1601, conversation=session.get(Conversation, conversation_id))
+    Sender(settings).send_due()
+    (row,) = rows(settings)
+    assert row.status == "failed" and row.error_code == "21617"
+    assert tasks(settings) == ["send_failed"]
+
+
+def test_twilio_opt_out_error_records_the_opt_out(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    fake_twilio.block(PATIENT_NUMBER)
+    queue(settings, conversation_id, ["after stop"])
+    Sender(settings).send_due()
+    assert rows(settings)[0].error_code == "21610"
+    with session_scope(settings.database_url) as session:
+        assert session.scalar(select(Patient)).opted_out
+
+
+def test_nothing_goes_to_a_patient_who_opted_out_except_the_notice(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["queued before the opt-out"])
+    with session_scope(settings.database_url) as session:
+        session.scalar(select(Patient)).opted_out_at = utcnow()
+        outbox.enqueue(session, "notice", PATIENT_NUMBER, "You won't get more texts",
+                       conversation=session.get(Conversation, conversation_id), purpose="opt_out_notice")
+    Sender(settings).send_due()
+    assert [m["body"] for m in fake_twilio.wait_for_messages(1)] == ["You won't get more texts"]
+    assert [r.status for r in rows(settings)] == ["suppressed", "queued"]
+
+
+def test_a_send_interrupted_by_a_crash_is_never_resent(settings, fake_twilio):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["maybe sent"])
+    with session_scope(settings.database_url) as session:
+        assert outbox.claim(session, rows(settings)[0].id)  # claimed, then the process died
+    sender = Sender(settings)
+    assert sender.recover_interrupted() == 1
+    assert sender.send_due() == 0
+    assert rows(settings)[0].status == "unknown"
+    assert tasks(settings) == ["send_unknown"]
+    assert fake_twilio.messages == []
+
+
+@pytest.mark.parametrize("callbacks, final", [
+    (["sent", "delivered"], "delivered"),
+    (["delivered", "sent"], "delivered"),       # out of order: never moves backwards
+    (["sent", "undelivered"], "undelivered"),
+    (["failed", "delivered"], "failed"),         # a final status stays final
+])
+def test_status_callbacks_move_forward_only(settings, callbacks, final):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["status"])
+    with session_scope(settings.database_url) as session:
+        session.execute(update(OutboundMessage).values(twilio_sid="SM" + "a" * 32, status="queued"))
+    for status in callbacks:
+        with session_scope(settings.database_url) as session:
+            outbox.store_callback(session, "SM" + "a" * 32, status)
+        with session_scope(settings.database_url) as session:
+            assert outbox.apply_callbacks(session, "SM" + "a" * 32)
+    assert rows(settings)[0].status == final
+    with session_scope(settings.database_url) as session:
+        outbox.store_callback(session, "SM" + "b" * 32, "delivered")
+    with session_scope(settings.database_url) as session:
+        assert not outbox.apply_callbacks(session, "SM" + "b" * 32)
+
+
+def test_a_callback_that_comes_before_the_send_is_recorded_is_applied(settings):
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["fast network"])
+    with session_scope(settings.database_url) as session:
+        outbox.store_callback(session, "SM" + "c" * 32, "delivered")
+    with session_scope(settings.database_url) as session:
+        session.execute(update(OutboundMessage).values(twilio_sid="SM" + "c" * 32, status="queued"))
+    with session_scope(settings.database_url) as session:
+        assert outbox.apply_callbacks(session, "SM" + "c" * 32)
+    assert rows(settings)[0].status == "delivered"
