@@ -18,10 +18,8 @@ def get_engine(url: str) -> Engine:
     """Return the shared engine for `url`, creating the SQLite folder when needed."""
     if url not in _engines:
         kwargs: dict = {"future": True, "pool_pre_ping": True}
+        _ensure_sqlite_folder(url)
         if url.startswith("sqlite"):
-            path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
             # Threads in the gateway share the engine; SQLite waits up to 30 s for a lock.
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = create_engine(url, **kwargs)
@@ -29,6 +27,13 @@ def get_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         _engines[url] = engine
     return _engines[url]
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -59,6 +64,7 @@ def upgrade(url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
+    _ensure_sqlite_folder(url)
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -1,0 +1,85 @@
+"""`make run`: the whole stack on SQLite with the simulated SMS network. No Twilio account needed.
+
+Starts the Rasa server, the action server and the gateway, points the real twilio client at the
+simulator, adds a demo patient, and serves the simulator page. Ctrl-C stops everything.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT, load_settings
+from bot.db import upgrade
+from bot.dialogue import RasaClient
+from bot.fake_twilio import FakeTwilio
+from bot.outreach import add_patient, start_conversation
+from bot.simulator import Simulator
+from bot.stack import Stack
+
+DEMO_PATIENT = dict(ods_code="Y00001", first_name="Alex", last_name="Example", date_of_birth=dt.date(1961, 3, 12),
+                    mobile="07700 900123", diagnosis_date=dt.date.today() - dt.timedelta(days=21))
+# Local stand-ins for Twilio credentials: the simulator accepts only these.
+LOCAL_ACCOUNT_SID = "AC" + "0" * 32
+LOCAL_AUTH_TOKEN = "local-simulator-token"
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def main() -> int:
+    var = PROJECT_ROOT / "var"
+    gateway_port, simulator_port = _port("GATEWAY_PORT", 8000), _port("SIMULATOR_PORT", 8010)
+    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{var / 'outreach.db'}")
+    print(f"== database {database_url.split('@')[-1]}: migrating")
+    upgrade(database_url)
+
+    fake = FakeTwilio(LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, port=_port("FAKE_TWILIO_PORT", 8011)).start()
+    gateway_url = f"http://127.0.0.1:{gateway_port}"
+    env = {"DATABASE_URL": database_url, "TWILIO_ACCOUNT_SID": LOCAL_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": LOCAL_AUTH_TOKEN,
+           "TWILIO_FROM_NUMBER": "+447700900001", "TWILIO_API_BASE_URL": fake.base_url,
+           "PUBLIC_BASE_URL": gateway_url}
+    os.environ.update(env)
+    stack = Stack(env=env, workdir=var, gateway_port=gateway_port, rasa_port=_port("RASA_PORT", 5005),
+                  actions_port=_port("ACTIONS_PORT", 5055), log_dir=var / "logs")
+    os.environ.update({"RASA_URL": stack.rasa_url, "RASA_TOKEN": stack.rasa_token})
+    settings = load_settings()
+    add_patient(settings, **{k: v for k, v in DEMO_PATIENT.items() if k != "ods_code"},
+                ods_code=DEMO_PATIENT["ods_code"])
+
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        print("== starting the Rasa server, action server and gateway (about 20 s; logs in var/logs/)")
+        stack.start()
+        rasa = RasaClient(stack.rasa_url, stack.rasa_token)
+        simulator = Simulator(fake, database_url, gateway_url + "/sms/inbound", "+447700900001",
+                              start=lambda number: start_conversation(settings, rasa, number), port=simulator_port)
+        simulator.serve_in_background()
+        print(f"""
+The assistant is running.
+  Simulated phones:  http://127.0.0.1:{simulator_port}   (click "Start outreach", then reply as the patient;
+                     the demo patient's date of birth is 12/03/1961)
+  SMS gateway:       {gateway_url}   (POST /sms/inbound, /sms/status; GET /health)
+  Rasa server:       {stack.rasa_url}
+  From a shell:      .venv/bin/outreach show 07700900123   |   .venv/bin/outreach tasks
+Press Ctrl-C to stop.""", flush=True)
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as exc:
+        print(f"error: {exc} (see var/logs/)", file=sys.stderr)
+        return 1
+    finally:
+        print("\n== stopping")
+        stack.stop()
+        fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
