@@ -1,0 +1,568 @@
+"""Turn latency of the SMS assistant, and how long `rasa train` takes.
+
+Run from the project root (it is not a test):
+
+    .venv/bin/python bench/turn_latency.py [--conversations 20] [--turns 10] [--skip-train] [--json FILE]
+                                           [--database-url URL]
+
+It starts the real stack (Rasa server, action server, SMS gateway) as subprocesses on loopback, with a
+Twilio-compatible fake (bot.fake_twilio) in this process, and measures:
+
+1. webhook answer time: signed inbound webhook POST -> the gateway's HTTP response;
+2. full turn time: the same POST -> the moment the turn's last reply reaches the fake Twilio;
+3. the bare Rasa turn: POST {rasa_url}/webhooks/rest/webhook for the same kind of turns, with the
+   same action server and database, but without the gateway, its database work and the sender;
+4. the ratio of 2 to 3 against the target "a full turn takes no more than 1.5x the bare Rasa turn",
+   and the webhook p99 against "under 50 ms";
+5. the wall time of `rasa train` (into a temporary directory) against the target 60 s.
+
+Each conversation is a patient (Ofcom drama numbers +447700900xxx, Alex, born 1961-03-12, diagnosed
+30 days ago) whose conversation is started with bot.outreach.start_conversation (not timed). Turn 1
+confirms identity ("12/03/1961": 2 replies, timed to the second); every later turn is one that keeps
+the conversation at the offer and produces exactly one reply ("maybe later", "who is this?",
+"thanks", in rotation). Every reply is checked against the practice script.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+import requests  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bot.config import Settings  # noqa: E402
+from bot.db import session_scope, upgrade  # noqa: E402
+from bot.dialogue import RasaClient  # noqa: E402
+from bot.fake_twilio import FakeTwilio  # noqa: E402
+from bot.models import Patient  # noqa: E402
+from bot.outreach import add_patient, start_conversation  # noqa: E402
+from bot.scripts import script_for  # noqa: E402
+from bot.stack import MODEL, Stack  # noqa: E402
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "bench-auth-token"
+PRACTICE_ODS = "Y00001"
+DOB = dt.date(1961, 3, 12)
+FIRST_NAME = "Alex"
+NUMBER_PREFIX = "+447700900"  # Ofcom's drama range: no real person is ever texted
+FIRST_NUMBER = 100            # 000-099 left alone (the example practice texts from +447700900001)
+SEND_RATE_PER_SECOND = "1000"
+SENDER_POLL_SECONDS = "0.05"
+TURN_TIMEOUT = 60.0
+WARMUP_CONVERSATIONS = 2
+WARMUP_TURNS = 4
+TARGET_RATIO = 1.5
+TARGET_WEBHOOK_P99_MS = 50.0
+TARGET_TRAIN_SECONDS = 60.0
+
+SCRIPT = script_for(PROJECT_ROOT / "practices", PRACTICE_ODS)
+PRACTICE_NUMBER = SCRIPT.sender or "+447700900001"
+
+# Turn 1 confirms identity (support_info + offer_chat); then texts that keep the stage at "offered"
+# and produce exactly one reply each (see stories/rules.yml: later, who is this, thanks). Repeated
+# "not understood" is avoided on purpose: twice hands the conversation over to a person.
+IDENTITY_TURN = ("12/03/1961", ("support_info", "offer_chat"))
+OFFER_TURNS = [("maybe later", ("later",)), ("who is this?", ("who_is_this",)), ("thanks", ("welcome",))]
+
+
+def plan(turn_index: int) -> tuple[str, tuple[str, ...]]:
+    """The text for a conversation's n-th turn (0-based) and the script messages it must produce."""
+    if turn_index == 0:
+        return IDENTITY_TURN
+    return OFFER_TURNS[(turn_index - 1) % len(OFFER_TURNS)]
+
+
+def say(message: str) -> str:
+    return SCRIPT.render(message, first_name=FIRST_NAME)
+
+
+def progress(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+# ---------------------------------------------------------------------------------- the fake Twilio
+
+class TimedFakeTwilio(FakeTwilio):
+    """FakeTwilio that stamps each accepted outbound message with time.perf_counter() on arrival."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._arrived = threading.Condition()
+        self._arrivals: dict[str, list[tuple[float, str]]] = defaultdict(list)
+
+    def _create_message(self, form: dict[str, str]) -> dict[str, Any]:
+        arrived_at = time.perf_counter()  # the request has reached the fake
+        message = super()._create_message(form)  # raises (and records nothing) if refused
+        with self._arrived:
+            self._arrivals[message["to"]].append((arrived_at, message["body"]))
+            self._arrived.notify_all()
+        return message
+
+    def wait_arrivals(self, to: str, count: int, timeout: float) -> list[tuple[float, str]]:
+        """Block until at least `count` messages to `to` arrived; return (time, body) of all of them."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self._arrivals[to]) >= count, timeout=timeout):
+                got = [body[:50] for _, body in self._arrivals[to]]
+                raise TurnError(f"timed out after {timeout:.0f} s waiting for text {count} to {to}; got {got}")
+            return list(self._arrivals[to])
+
+    def arrivals_to(self, to: str) -> list[tuple[float, str]]:
+        with self._arrived:
+            return list(self._arrivals[to])
+
+    def wait_for_any_extra(self, expected: dict[str, int], timeout: float) -> dict[str, int]:
+        """Wait up to `timeout` for a text beyond the expected count; return {number: extra texts}."""
+        def extra() -> dict[str, int]:
+            return {n: len(self._arrivals[n]) - c for n, c in expected.items() if len(self._arrivals[n]) > c}
+        with self._arrived:
+            self._arrived.wait_for(lambda: bool(extra()), timeout=timeout)
+            return extra()
+
+
+class TurnError(RuntimeError):
+    """A turn did not give the replies it must give; the conversation stops there."""
+
+
+# ---------------------------------------------------------------------------------- measurements
+
+@dataclass
+class Turn:
+    kind: str               # "identity" (2 replies) or "offer" (1 reply)
+    webhook_ms: float = 0.0  # gateway path only
+    full_ms: float = 0.0     # gateway: POST -> last reply at the fake; bare: POST -> Rasa's answer
+
+
+@dataclass
+class Phase:
+    name: str
+    turns: list[Turn] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, turn: Turn) -> None:
+        with self.lock:
+            self.turns.append(turn)
+
+    def fail(self, error: str) -> None:
+        with self.lock:
+            self.errors.append(error)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * q / 100.0
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "mean": sum(values) / len(values), "p50": percentile(values, 50),
+            "p95": percentile(values, 95), "p99": percentile(values, 99), "max": max(values)}
+
+
+# ---------------------------------------------------------------------------------- conversations
+
+@dataclass
+class Conversation:
+    number: str
+    public_id: str = ""
+    seen: int = 0  # texts received so far (the opener included)
+
+
+class Bench:
+    def __init__(self, fake: TimedFakeTwilio, stack: Stack, settings: Settings):
+        self.fake, self.stack, self.settings = fake, stack, settings
+        self._numbers = itertools.count(FIRST_NUMBER)
+
+    @property
+    def inbound_url(self) -> str:
+        return self.stack.gateway_url + "/sms/inbound"
+
+    def new_conversations(self, count: int) -> list[Conversation]:
+        """Add patients and start their conversations (not timed); wait until each opener arrived."""
+        conversations = []
+        rasa = RasaClient(self.stack.rasa_url, self.stack.rasa_token, timeout=TURN_TIMEOUT)
+        for _ in range(count):
+            n = next(self._numbers)
+            if n > 999:
+                raise SystemExit("out of Ofcom drama numbers: use fewer conversations")
+            conversation = Conversation(f"{NUMBER_PREFIX}{n:03d}")
+            add_patient(self.settings, PRACTICE_ODS, FIRST_NAME, "Smith", DOB, conversation.number,
+                        dt.date.today() - dt.timedelta(days=30))
+            conversation.public_id = start_conversation(self.settings, rasa, conversation.number)
+            conversations.append(conversation)
+        for conversation in conversations:
+            _, opener = self.fake.wait_arrivals(conversation.number, 1, TURN_TIMEOUT)[0]
+            if opener != say("opener"):
+                raise TurnError(f"unexpected opener to {conversation.number}: {opener[:60]!r}")
+            conversation.seen = 1
+        return conversations
+
+    # -- one conversation, through the whole stack ------------------------------------------------
+
+    def gateway_conversation(self, conversation: Conversation, turns: int, phase: Phase) -> None:
+        for i in range(turns):
+            text, keys = plan(i)
+            expected = conversation.seen + len(keys)
+            started = time.perf_counter()
+            status, answer = self.fake.send_inbound(self.inbound_url, conversation.number, PRACTICE_NUMBER, text)
+            answered = time.perf_counter()
+            if status != 200 or "<Response></Response>" not in answer:
+                raise TurnError(f"webhook answered HTTP {status}: {answer[:80]!r}")
+            arrivals = self.fake.wait_arrivals(conversation.number, expected, TURN_TIMEOUT)
+            bodies = [body for _, body in arrivals[conversation.seen:expected]]
+            if bodies != [say(k) for k in keys]:
+                raise TurnError(f"{text!r} to {conversation.number} gave {[b[:40] for b in bodies]}, "
+                                f"expected {list(keys)}")
+            last_reply_at = arrivals[expected - 1][0]
+            conversation.seen = expected
+            phase.add(Turn("identity" if i == 0 else "offer", (answered - started) * 1000,
+                           (last_reply_at - started) * 1000))
+
+    # -- one conversation, straight to Rasa's REST channel ----------------------------------------
+
+    def bare_conversation(self, conversation: Conversation, turns: int, phase: Phase) -> None:
+        http = requests.Session()
+        url = self.stack.rasa_url + "/webhooks/rest/webhook"
+        try:
+            for i in range(turns):
+                text, keys = plan(i)
+                started = time.perf_counter()
+                response = http.post(url, json={"sender": conversation.public_id, "message": text},
+                                     timeout=TURN_TIMEOUT)
+                answer = response.json() if response.status_code == 200 else None
+                finished = time.perf_counter()
+                if answer is None:
+                    raise TurnError(f"Rasa answered HTTP {response.status_code}")
+                texts = [m["text"] for m in answer if m.get("text")]
+                if texts != [say(k) for k in keys]:
+                    raise TurnError(f"{text!r} for {conversation.public_id} gave {[t[:40] for t in texts]}, "
+                                    f"expected {list(keys)}")
+                phase.add(Turn("identity" if i == 0 else "offer", 0.0, (finished - started) * 1000))
+        finally:
+            http.close()
+
+    # -- many at once -----------------------------------------------------------------------------
+
+    def run_phase(self, name: str, count: int, turns: int,
+                  drive: Callable[[Conversation, int, Phase], None]) -> tuple[Phase, list[Conversation]]:
+        conversations = self.new_conversations(count)
+        phase = Phase(name)
+        barrier = threading.Barrier(count + 1)
+
+        def worker(conversation: Conversation) -> None:
+            try:
+                barrier.wait()
+                drive(conversation, turns, phase)
+            except Exception as exc:  # noqa: BLE001 - reported with the figures
+                phase.fail(f"{conversation.number}: {type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=worker, args=(c,), name=f"conv-{c.number[-3:]}", daemon=True)
+                   for c in conversations]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        phase.wall_seconds = time.perf_counter() - started
+        return phase, conversations
+
+    def check_no_extra_texts(self, conversations: list[Conversation], phase: Phase) -> None:
+        """No conversation may get more texts than its turns called for (waits up to 1 s for strays)."""
+        extra = self.fake.wait_for_any_extra({c.number: c.seen for c in conversations}, timeout=1.0)
+        for number, n in extra.items():
+            phase.fail(f"{number}: {n} unexpected extra text(s)")
+
+
+# ---------------------------------------------------------------------------------- training
+
+def time_training(workdir: Path) -> dict[str, Any]:
+    out = workdir / "train-out"
+    log_path = workdir / "train.log"
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false",
+               RASA_CACHE_DIRECTORY=str(workdir / "train-cache"))  # cold cache, nothing written to the repo
+    command = [str(Path(sys.executable).parent / "rasa"), "train", "--data", "data", "stories",
+               "--fixed-model-name", "can005", "--out", str(out), "--force"]
+    with open(log_path, "wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            code = process.wait()
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        seconds = time.perf_counter() - started
+    if code != 0 or not (out / "can005.tar.gz").exists():
+        tail = log_path.read_text(errors="replace").splitlines()[-20:]
+        raise RuntimeError(f"rasa train failed (exit {code}):\n" + "\n".join(tail))
+    return {"seconds": seconds, "command": " ".join(command[1:]), "cache": "cold (RASA_CACHE_DIRECTORY in a temp dir)"}
+
+
+# ---------------------------------------------------------------------------------- report
+
+def machine() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+            "cpu": cpu, "python": platform.python_version(), "platform": platform.platform(),
+            "rasa": version("rasa"), "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def fmt(value: Optional[float], digits: int = 1) -> str:
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def table_row(label: str, stats: dict[str, float]) -> str:
+    return (f"  {label:<44} {stats.get('n', 0):>5} {fmt(stats.get('p50')):>8} {fmt(stats.get('p95')):>8} "
+            f"{fmt(stats.get('p99')):>8} {fmt(stats.get('max')):>8}")
+
+
+def verdict(ok: Optional[bool]) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def report(result: dict[str, Any]) -> None:
+    m, c, s = result["machine"], result["config"], result["stats"]
+    print()
+    print("=" * 86)
+    print("Turn latency of the CAN005 SMS assistant")
+    print(f"  machine: {m['nproc']} CPUs ({m['cpu'] or 'unknown CPU'}), Python {m['python']}, Rasa {m['rasa']}, "
+          f"load at start {m['load_average']}")
+    print(f"  {c['conversations']} conversations at once x {c['turns']} turns = {c['conversations'] * c['turns']} "
+          f"turns per path; database {c['database']}; Rasa tracker store: SQLite")
+    print(f"  gateway: SEND_RATE_PER_SECOND={c['send_rate_per_second']}, "
+          f"SENDER_POLL_SECONDS={c['sender_poll_seconds']} (so the send rate limit does not distort latency)")
+    print(f"  turns: 1x {IDENTITY_TURN[0]!r} (2 replies, timed to the 2nd), then "
+          f"{', '.join(repr(t) for t, _ in OFFER_TURNS)} in rotation (1 reply each)")
+    print()
+    print(f"  {'milliseconds':<44} {'n':>5} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}")
+    print(table_row("1. webhook POST -> gateway HTTP response", s["webhook"]))
+    print(table_row("2. full turn: POST -> last reply at Twilio", s["full"]))
+    print(table_row("     identity turn (2 replies)", s["full_identity"]))
+    print(table_row("     offer turns (1 reply)", s["full_offer"]))
+    print(table_row("3. bare Rasa REST turn", s["bare"]))
+    print(table_row("     identity turn (2 replies)", s["bare_identity"]))
+    print(table_row("     offer turns (1 reply)", s["bare_offer"]))
+    print(f"  throughput: full stack {fmt(result['throughput']['full'])} turns/s, "
+          f"bare Rasa {fmt(result['throughput']['bare'])} turns/s")
+    print()
+    t = result["targets"]
+    print("  targets")
+    print(f"    full turn / bare Rasa turn, p50: {fmt(t['ratio_p50'], 2)}x   (<= {TARGET_RATIO}x)  "
+          f"{verdict(t['ratio_p50_ok'])}")
+    print(f"    full turn / bare Rasa turn, p95: {fmt(t['ratio_p95'], 2)}x   (<= {TARGET_RATIO}x)  "
+          f"{verdict(t['ratio_p95_ok'])}")
+    print(f"    webhook answer p99:            {fmt(s['webhook'].get('p99'))} ms  (< {TARGET_WEBHOOK_P99_MS:.0f} ms)  "
+          f"{verdict(t['webhook_p99_ok'])}")
+    train = result.get("train")
+    if train:
+        print(f"    rasa train wall time:          {fmt(train['seconds'])} s  (<= {TARGET_TRAIN_SECONDS:.0f} s)  "
+              f"{verdict(t['train_ok'])}   [{train['cache']}, --force]")
+    else:
+        print("    rasa train wall time:          skipped (--skip-train)")
+    if result["errors"]:
+        print()
+        print(f"  ERRORS ({len(result['errors'])}): these turns are missing from the figures")
+        for error in result["errors"][:20]:
+            print(f"    {error}")
+    print("=" * 86)
+
+
+def build_result(args: argparse.Namespace, database: str, full: Phase, bare: Phase,
+                 train: Optional[dict[str, Any]], machine_info: dict[str, Any]) -> dict[str, Any]:
+    def ms(phase: Phase, attr: str, kind: Optional[str] = None) -> list[float]:
+        return [getattr(t, attr) for t in phase.turns if kind is None or t.kind == kind]
+
+    stats = {
+        "webhook": summary(ms(full, "webhook_ms")),
+        "full": summary(ms(full, "full_ms")),
+        "full_identity": summary(ms(full, "full_ms", "identity")),
+        "full_offer": summary(ms(full, "full_ms", "offer")),
+        "bare": summary(ms(bare, "full_ms")),
+        "bare_identity": summary(ms(bare, "full_ms", "identity")),
+        "bare_offer": summary(ms(bare, "full_ms", "offer")),
+    }
+
+    def ratio(q: str) -> Optional[float]:
+        a, b = stats["full"].get(q), stats["bare"].get(q)
+        return a / b if a is not None and b else None
+
+    r50, r95 = ratio("p50"), ratio("p95")
+    webhook_p99 = stats["webhook"].get("p99")
+    return {
+        "machine": machine_info,
+        "config": {"conversations": args.conversations, "turns": args.turns, "database": database,
+                   "send_rate_per_second": float(SEND_RATE_PER_SECOND),
+                   "sender_poll_seconds": float(SENDER_POLL_SECONDS),
+                   "warmup": {"conversations_per_path": WARMUP_CONVERSATIONS, "turns": WARMUP_TURNS},
+                   "turn_texts": [IDENTITY_TURN[0]] + [t for t, _ in OFFER_TURNS]},
+        "stats": stats,
+        "throughput": {"full": len(full.turns) / full.wall_seconds if full.wall_seconds else None,
+                       "bare": len(bare.turns) / bare.wall_seconds if bare.wall_seconds else None},
+        "targets": {
+            "ratio_p50": r50, "ratio_p95": r95,
+            "ratio_p50_ok": None if r50 is None else r50 <= TARGET_RATIO,
+            "ratio_p95_ok": None if r95 is None else r95 <= TARGET_RATIO,
+            "webhook_p99_ms": webhook_p99,
+            "webhook_p99_ok": None if webhook_p99 is None else webhook_p99 < TARGET_WEBHOOK_P99_MS,
+            "train_seconds": train["seconds"] if train else None,
+            "train_ok": None if not train else train["seconds"] <= TARGET_TRAIN_SECONDS,
+        },
+        "train": train,
+        "errors": [f"[{full.name}] {e}" for e in full.errors] + [f"[{bare.name}] {e}" for e in bare.errors],
+        "raw_ms": {"webhook": ms(full, "webhook_ms"), "full": ms(full, "full_ms"), "bare": ms(bare, "full_ms")},
+    }
+
+
+# ---------------------------------------------------------------------------------- main
+
+def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=20, help="conversations at once (default 20)")
+    parser.add_argument("--turns", type=int, default=10, help="turns per conversation (default 10)")
+    parser.add_argument("--skip-train", action="store_true", help="do not time `rasa train`")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures to FILE as JSON")
+    parser.add_argument("--database-url", help="use this (empty, e.g. PostgreSQL) database instead of a temporary "
+                                               "SQLite one; it is migrated to the newest schema")
+    args = parser.parse_args(argv)
+    if args.conversations < 1 or args.turns < 1:
+        parser.error("--conversations and --turns must be at least 1")
+    if 2 * (args.conversations + WARMUP_CONVERSATIONS) > 1000 - FIRST_NUMBER:
+        parser.error("too many conversations for the Ofcom drama number range")
+    return args
+
+
+def prepare_database(url: str) -> None:
+    upgrade(url)
+    with session_scope(url) as session:
+        used = session.scalar(select(func.count(Patient.id)).where(Patient.mobile.like(NUMBER_PREFIX + "%")))
+    if used:
+        raise SystemExit(f"the database already has {used} patient(s) on {NUMBER_PREFIX}xxx numbers: "
+                         "give an empty database (the benchmark adds its own patients)")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = parse_args(argv)
+    if not MODEL.exists():
+        print(f"error: no trained model at {MODEL}: run `make model` first", file=sys.stderr)
+        return 2
+
+    def terminate(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)  # unwinds through the finally blocks below
+    signal.signal(signal.SIGTERM, terminate)
+
+    machine_info = machine()
+    progress(f"machine: {machine_info['nproc']} CPUs, Python {machine_info['python']}, "
+             f"load average {machine_info['load_average']}")
+    workdir = Path(tempfile.mkdtemp(prefix="can005-bench-"))
+    database_url = args.database_url or f"sqlite:///{workdir / 'outreach.db'}"
+    database = database_url.split(":", 1)[0].split("+", 1)[0]
+    fake = TimedFakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    stack = Stack(env={}, workdir=workdir)
+    failed = True
+    try:
+        progress(f"preparing the {database} database...")
+        prepare_database(database_url)
+        stack.env = {"DATABASE_URL": database_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                     "TWILIO_FROM_NUMBER": PRACTICE_NUMBER, "TWILIO_API_BASE_URL": fake.base_url,
+                     "PUBLIC_BASE_URL": stack.gateway_url, "SEND_RATE_PER_SECOND": SEND_RATE_PER_SECOND,
+                     "SENDER_POLL_SECONDS": SENDER_POLL_SECONDS, "PRACTICES_DIR": str(PROJECT_ROOT / "practices")}
+        settings = Settings(database_url=database_url, twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
+                            twilio_from_number=PRACTICE_NUMBER, twilio_messaging_service_sid="",
+                            twilio_api_base_url=fake.base_url, public_base_url=stack.gateway_url,
+                            rasa_url=stack.rasa_url, rasa_token=stack.rasa_token,
+                            practices_dir=PROJECT_ROOT / "practices",
+                            send_rate_per_second=float(SEND_RATE_PER_SECOND),
+                            sender_poll_seconds=float(SENDER_POLL_SECONDS))
+        progress("starting stack (Rasa server, action server, gateway)...")
+        started = time.perf_counter()
+        stack.start()
+        progress(f"stack ready in {time.perf_counter() - started:.1f} s")
+        bench = Bench(fake, stack, settings)
+
+        progress(f"warming up ({WARMUP_CONVERSATIONS} conversations x {WARMUP_TURNS} turns on each path)...")
+        for name, drive in (("warm-up bare", bench.bare_conversation), ("warm-up full", bench.gateway_conversation)):
+            warm, _ = bench.run_phase(name, WARMUP_CONVERSATIONS, WARMUP_TURNS, drive)
+            if warm.errors:
+                raise RuntimeError("warm-up failed:\n  " + "\n  ".join(warm.errors))
+
+        total = args.conversations * args.turns
+        # Bare Rasa first: if anything grows slower as the tracker store fills, it counts against the gateway.
+        progress(f"running {total} turns straight to Rasa's REST channel ({args.conversations} at once)...")
+        bare, _ = bench.run_phase("bare", args.conversations, args.turns, bench.bare_conversation)
+        progress(f"  {len(bare.turns)} turns in {bare.wall_seconds:.1f} s, {len(bare.errors)} conversation error(s)")
+        progress(f"running {total} turns through the gateway ({args.conversations} at once)...")
+        full, conversations = bench.run_phase("full", args.conversations, args.turns, bench.gateway_conversation)
+        bench.check_no_extra_texts(conversations, full)
+        progress(f"  {len(full.turns)} turns in {full.wall_seconds:.1f} s, {len(full.errors)} error(s)")
+        progress("stopping stack...")
+        stack.stop()
+
+        train = None
+        if not args.skip_train:
+            progress("timing `rasa train --force` into a temporary directory (cold cache)...")
+            train = time_training(workdir)
+            progress(f"  trained in {train['seconds']:.1f} s")
+
+        result = build_result(args, database, full, bare, train, machine_info)
+        report(result)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2) + "\n")
+            progress(f"figures written to {args.json}")
+        failed = bool(result["errors"])
+        return 1 if failed else 0
+    finally:
+        stack.stop()
+        fake.stop()
+        if failed:
+            for name in ("rasa", "actions", "gateway"):
+                log = workdir / f"{name}.log"
+                if log.exists():
+                    lines = log.read_text(errors="replace").splitlines()[-15:]
+                    print(f"--- last lines of {name}.log", file=sys.stderr)
+                    print("\n".join(lines), file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

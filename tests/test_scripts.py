@@ -1,0 +1,94 @@
+"""Practice scripts: the wording rules every patient-facing text must keep, and clear errors
+(file, line, field) for a broken practice file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.scripts import DEFAULT_SCRIPT, ScriptError, load_all, load_script
+from bot.sms import is_gsm7, segment_count
+
+SCRIPTS = load_all(PROJECT_ROOT / "practices")
+MESSAGES = sorted(next(iter(SCRIPTS.values())).data["messages"])
+# Only these come after the date of birth matched; nothing else may name the diagnosis.
+AFTER_IDENTITY = {"support_info", "offer_chat", "accepted", "declined", "later", "welcome", "acknowledge",
+                  "unclear_offer"}
+LONG_NAME = "Christopher-Alexander"
+
+
+@pytest.mark.parametrize("ods", sorted(SCRIPTS))
+@pytest.mark.parametrize("message", MESSAGES)
+def test_every_text_is_plain_short_and_says_the_line_is_not_monitored(ods, message):
+    text = SCRIPTS[ods].render(message, first_name=LONG_NAME)
+    assert is_gsm7(text), f"{message} has a character that makes every part 70 characters"
+    assert segment_count(text) <= 2, f"{message} is {segment_count(text)} SMS parts"
+    assert "not monitored all the time" in text
+    assert "{" not in text and "}" not in text
+
+
+@pytest.mark.parametrize("message", sorted(set(MESSAGES) - AFTER_IDENTITY))
+def test_nothing_before_identity_names_the_diagnosis(message):
+    text = SCRIPTS["Y00001"].render(message, first_name="Alex").lower()
+    for word in ("cancer", "diagnos", "oncology", "tumour", "chemo", "macmillan"):
+        assert word not in text
+
+
+def test_opener_says_who_why_when_read_and_how_to_stop():
+    text = SCRIPTS["Y00001"].render("opener", first_name="Alex")
+    assert text.startswith("Hello Alex, this is Riverside Surgery.")
+    assert "date of birth" in text and "working hours" in text and "STOP" in text
+
+
+def test_practice_values_override_the_defaults():
+    script = SCRIPTS["Y00001"]
+    assert "Sam, our care coordinator" in script.render("offer_chat", first_name="Alex")
+    assert script.code_for("CANPCSUPP_COD") == "EXAMPLE-SUPPORT-INFORMED"
+    assert script.sender == "+447700900001"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "Y99999.yml"
+    path.write_text(text)
+    return path
+
+
+GOOD = "ods_code: Y99999\nname: Test Practice\nphone: 01632 960 999\n"
+
+
+def test_a_minimal_file_gets_every_default(tmp_path):
+    script = load_script(write(tmp_path, GOOD))
+    assert script.ods_code == "Y99999"
+    assert "Test Practice" in script.render("opener", first_name="Sam")
+
+
+@pytest.mark.parametrize("text, where", [
+    (GOOD + "colour: blue\n", ":4: colour: unknown setting"),
+    ("ods_code: Y99999\nphone: 01632 960 999\n", ":1: name: is required"),
+    (GOOD + "messages:\n  openr: hi\n", ":5: messages.openr: unknown message"),
+    (GOOD + "messages:\n  opener: Hi {{ frist_name }}\n", ":5: messages.opener: unknown placeholder(s) frist_name"),
+    (GOOD + "messages:\n  opener: Hi {{ first_name \n", ":5: messages.opener: template error"),
+    (GOOD + "messages:\n  opener: ''\n", ":5: messages.opener: must be non-empty text"),
+    (GOOD + "contact:\n  nmae: Sam\n", ":5: contact.nmae: unknown contact setting"),
+    (GOOD + "callback_days: soon\n", ":4: callback_days: must be a whole number"),
+    (GOOD + "messages: [\n", ": not valid YAML"),
+    ("- just\n- a list\n", ":1: file: the file must be a mapping"),
+])
+def test_a_broken_file_is_refused_naming_file_line_and_field(tmp_path, text, where):
+    path = write(tmp_path, text)
+    with pytest.raises(ScriptError) as error:
+        load_script(path)
+    assert str(error.value).startswith(str(path))
+    assert where in str(error.value)
+
+
+def test_two_files_with_one_ods_code_are_refused(tmp_path):
+    (tmp_path / "a.yml").write_text(GOOD)
+    (tmp_path / "b.yml").write_text(GOOD)
+    with pytest.raises(ScriptError, match="also used by"):
+        load_all(tmp_path)
+
+
+def test_default_script_is_valid_yaml_with_every_message():
+    assert DEFAULT_SCRIPT.exists() and "opener" in MESSAGES and "unknown_number" in MESSAGES
