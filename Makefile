@@ -10,8 +10,10 @@ MODEL := models/can005.tar.gz
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-# Rasa 3.6 needs Python 3.10: use python3.10 on PATH, else the newest pyenv 3.10, else PYTHON310=...
-PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -n 1)
+# Rasa 3.6 needs Python 3.10: the first of python3.10 on PATH or pyenv's 3.10s that really runs
+# as 3.10 (a pyenv shim may not), else PYTHON310=/path/to/python3.10.
+PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $(HOME)/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
+  if "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then command -v "$$p"; break; fi; done)
 
 .PHONY: help venv model run test test-unit test-rasa bench clean
 

@@ -38,6 +38,7 @@ class Settings:
     rasa_url: str
     rasa_token: str
     practices_dir: Path
+    spool_path: Path = PROJECT_ROOT / "var" / "spool" / "inbound.jsonl"
     send_rate_per_second: float = 1.0
     sender_poll_seconds: float = 0.5
     inbound_retry_seconds: float = 5.0
@@ -81,6 +82,7 @@ def load_settings() -> Settings:
         rasa_url=env("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
         rasa_token=env("RASA_TOKEN", ""),
         practices_dir=Path(env("PRACTICES_DIR", str(PROJECT_ROOT / "practices"))),
+        spool_path=Path(env("INBOUND_SPOOL", str(PROJECT_ROOT / "var" / "spool" / "inbound.jsonl"))),
         send_rate_per_second=_float("SEND_RATE_PER_SECOND", 1.0),
         sender_poll_seconds=_float("SENDER_POLL_SECONDS", 0.5),
         inbound_retry_seconds=_float("INBOUND_RETRY_SECONDS", 5.0),

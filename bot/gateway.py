@@ -19,7 +19,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from bot import inbound, outbox
+from bot import inbound, outbox, spool
 from bot.config import Settings
 from bot.db import get_engine, session_scope
 from bot.dialogue import RasaClient
@@ -60,9 +60,17 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
     stopping = threading.Event()
     app.ctx.settings, app.ctx.sender, app.ctx.processor = settings, sender, processor
 
+    def replay_spool() -> None:
+        def store(form) -> None:
+            with session_scope(settings.database_url) as session:
+                inbound.store(session, form)
+        if spool.replay(settings.spool_path, store):
+            log.info("spooled inbound texts stored")
+
     def sweep_forever() -> None:
         while not stopping.wait(settings.inbound_retry_seconds):
             try:
+                replay_spool()
                 processor.sweep()
             except Exception:
                 log.exception("sweep failed")
@@ -72,7 +80,11 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
         if background:
             threading.Thread(target=sender.run_forever, name="sender", daemon=True).start()
             threading.Thread(target=sweep_forever, name="sweep", daemon=True).start()
-            processor.sweep()  # texts left from before a restart
+            try:
+                replay_spool()  # texts kept while the database was down before a restart
+                processor.sweep()  # texts left unprocessed before a restart
+            except SQLAlchemyError:
+                log.exception("database unavailable at start; the sweep keeps trying")
 
     @app.before_server_stop
     async def stop_background(app_: Sanic, _loop) -> None:
@@ -92,9 +104,14 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
         except inbound.MalformedWebhook as exc:
             return text(f"malformed webhook: {exc}", status=400)
         except SQLAlchemyError:
-            # Not stored, so not acknowledged: Twilio's retry or fallback URL keeps the text.
-            log.exception("database unavailable; inbound not stored")
-            return text("temporarily unavailable", status=503)
+            # The database is down: keep the text on local disk and acknowledge; the sweep stores it later.
+            log.error("database unavailable; inbound spooled to %s", settings.spool_path)
+            try:
+                spool.append(settings.spool_path, form)
+            except OSError:
+                log.exception("spool unavailable too; inbound not stored")
+                return text("temporarily unavailable", status=503)  # not stored, so not acknowledged
+            return text(EMPTY_TWIML, content_type="text/xml")
         if stored.is_new:
             processor.submit(stored.from_number)
         log.info("inbound %s stored (new=%s)", stored.id, stored.is_new)

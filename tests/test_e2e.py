@@ -53,7 +53,8 @@ def deployment(request, tmp_path_factory):
     env = {"DATABASE_URL": database_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
            "TWILIO_FROM_NUMBER": PRACTICE_NUMBER, "TWILIO_API_BASE_URL": fake.base_url,
            "PUBLIC_BASE_URL": stack.gateway_url, "SEND_RATE_PER_SECOND": "200", "SENDER_POLL_SECONDS": "0.1",
-           "INBOUND_RETRY_SECONDS": "0.5", "PRACTICES_DIR": str(PROJECT_ROOT / "practices")}
+           "INBOUND_RETRY_SECONDS": "0.5", "PRACTICES_DIR": str(PROJECT_ROOT / "practices"),
+           "INBOUND_SPOOL": str(workdir / "spool.jsonl")}
     stack.env = env
     settings = make_settings(database_url, fake.base_url, public_base_url=stack.gateway_url,
                              rasa_url=stack.rasa_url, rasa_token=stack.rasa_token)
@@ -340,3 +341,32 @@ def test_a_text_sent_while_rasa_is_down_is_answered_when_it_is_back(deployment):
         deployment.stack.start_rasa()
         deployment.stack.wait_ready()
     assert phone.expect(2) == [say("support_info"), say("offer_chat")]
+
+
+@pytest.mark.parametrize("deployment", ["postgresql"], indirect=True)
+def test_a_text_sent_while_the_database_is_down_is_kept_and_answered_later(deployment):
+    """PostgreSQL refuses new connections and drops the gateway's: the text is kept on disk,
+    acknowledged, and stored and answered once the database is back."""
+    import psycopg2
+
+    from tests.conftest import PG_SERVER
+
+    phone = Phone(deployment)
+    phone.start()
+    name = deployment.settings.database_url.rsplit("/", 1)[1]
+    admin = psycopg2.connect(PG_SERVER)
+    admin.autocommit = True
+    cursor = admin.cursor()
+    sid = "SM" + "7" * 32
+    try:
+        cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        status, answer = deployment.fake.send_inbound(deployment.inbound_url, phone.number, PRACTICE_NUMBER,
+                                                      "12/03/1961", message_sid=sid)
+        assert status == 200 and "<Response></Response>" in answer
+    finally:
+        cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.close()
+    assert phone.expect(2) == [say("support_info"), say("offer_chat")]
+    with session_scope(deployment.settings.database_url) as session:
+        assert session.scalar(select(InboundMessage.body).where(InboundMessage.message_sid == sid)) == "12/03/1961"
