@@ -52,6 +52,9 @@ class Patient(Base):
     date_of_birth = Column(Date, nullable=False)
     mobile = Column(String(20), nullable=False, index=True)
     diagnosis_date = Column(Date, nullable=False)
+    # From the register: decides which safety-net number a clinical flag gets.
+    on_active_treatment = Column(Boolean, nullable=True)
+    oncology_helpline = Column(String(32), nullable=True)
     opted_out_at = Column(DateTime, nullable=True)
     created_at = Column(DateTime, default=utcnow, nullable=False)
 
@@ -154,6 +157,27 @@ class Outcome(Base):
     recorded_at = Column(DateTime, default=utcnow, nullable=False)
     inbound_message_id = Column(Integer, ForeignKey("inbound_messages.id"), nullable=True)
     note = Column(String(300), nullable=True)
+
+
+class Flag(Base):
+    """A red flag or safeguarding concern found in a patient's text. It hands the conversation to a
+    human at once; `acknowledged_at` is when a person first took it."""
+
+    __tablename__ = "flags"
+    id = Column(Integer, primary_key=True)
+    practice_id = Column(Integer, ForeignKey("practices.id"), nullable=True, index=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=True, index=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=True, index=True)
+    inbound_message_id = Column(Integer, ForeignKey("inbound_messages.id"), nullable=False, unique=True)
+    kind = Column(String(20), nullable=False)        # clinical | safeguarding
+    severity = Column(String(10), nullable=False)    # urgent | soon
+    category = Column(String(40), nullable=False)
+    evidence = Column(String(500), nullable=False)   # the words that matched, for the coordinator
+    source = Column(String(20), nullable=False, default="rules")
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+    acknowledged_at = Column(DateTime, nullable=True)
+    escalated_at = Column(DateTime, nullable=True)
+    resolved_at = Column(DateTime, nullable=True)
 
 
 class Task(Base):

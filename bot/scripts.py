@@ -15,9 +15,9 @@ from jinja2 import meta
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
 KNOWN_KEYS = {"ods_code", "name", "phone", "sender", "contact", "callback_days", "not_monitored",
-              "codes", "messages"}
+              "codes", "messages", "oncology_helpline"}
 CONTACT_KEYS = {"name", "role"}
-PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored"}
+PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored", "helpline"}
 
 _jinja = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
@@ -39,8 +39,9 @@ class PracticeScript:
         """The SNOMED CT code this practice records for a QOF cluster (may be empty)."""
         return str(self.data.get("codes", {}).get(cluster) or "")
 
-    def render(self, message: str, first_name: str = "") -> str:
-        """Render one message for a patient. Raises KeyError for a message that does not exist."""
+    def render(self, message: str, first_name: str = "", helpline: str = "") -> str:
+        """Render one message for a patient. Raises KeyError for a message that does not exist.
+        `helpline` is the patient's hospital helpline; the practice's default is used without one."""
         templates = self.data["messages"]
         if message not in templates:
             raise KeyError(f"no message {message!r} in the script of {self.ods_code}")
@@ -50,6 +51,7 @@ class PracticeScript:
             "contact": self.data["contact"],
             "callback_days": self.data["callback_days"],
             "not_monitored": self.data["not_monitored"],
+            "helpline": helpline or str(self.data.get("oncology_helpline") or ""),
         }
         text = _jinja.from_string(templates[message]).render(**context)
         return " ".join(text.split())  # one paragraph: SMS shows no formatting

@@ -31,7 +31,7 @@ def test_every_text_is_plain_short_and_says_the_line_is_not_monitored(ods, messa
 @pytest.mark.parametrize("message", sorted(set(MESSAGES) - AFTER_IDENTITY))
 def test_nothing_before_identity_names_the_diagnosis(message):
     text = SCRIPTS["Y00001"].render(message, first_name="Alex").lower()
-    for word in ("cancer", "diagnos", "oncology", "tumour", "chemo", "macmillan"):
+    for word in ("cancer", "diagnos", "oncology", "tumour", "chemo", "macmillan", "radiotherapy"):
         assert word not in text
 
 
@@ -39,6 +39,13 @@ def test_opener_says_who_why_when_read_and_how_to_stop():
     text = SCRIPTS["Y00001"].render("opener", first_name="Alex")
     assert text.startswith("Hello Alex, this is Riverside Surgery.")
     assert "date of birth" in text and "working hours" in text and "STOP" in text
+
+
+@pytest.mark.parametrize("helpline", ["", "0800 123 4567"])
+def test_treatment_safety_net_names_the_helpline_when_known(helpline):
+    text = SCRIPTS["Y00001"].render("safety_clinical_treatment", helpline=helpline)
+    assert ("on 0800 123 4567" in text) == bool(helpline)
+    assert segment_count(text) <= 2
 
 
 def test_practice_values_override_the_defaults():
