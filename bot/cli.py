@@ -106,6 +106,30 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_safety_check(args: argparse.Namespace) -> int:
+    """One JSON line per input line: the same screen every live text passes before the dialogue."""
+    import json
+
+    from bot.safety import screen
+
+    try:
+        lines = sys.stdin.read().splitlines() if args.file == "-" else \
+            open(args.file, encoding="utf-8").read().splitlines()
+    except OSError as exc:
+        print(f"outreach: error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as exc:
+        print(f"outreach: error: {args.file} is not UTF-8 text (byte {exc.start})", file=sys.stderr)
+        return 2
+    for text in lines:
+        flag = screen(text)
+        print(json.dumps({"text": text, "flag": flag.kind if flag else None,
+                          "severity": flag.severity if flag else None,
+                          "category": flag.category if flag else None,
+                          "evidence": list(flag.evidence) if flag else None}, ensure_ascii=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outreach", description="CAN005 SMS outreach assistant")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail (never message texts)")
@@ -136,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_show)
 
     sub.add_parser("tasks", help="open tasks for coordinators").set_defaults(func=cmd_tasks)
+
+    check = sub.add_parser("safety-check", help="screen one message per line for red flags; prints JSON lines")
+    check.add_argument("file", help="a UTF-8 text file, one message per line, or - for standard input")
+    check.set_defaults(func=cmd_safety_check)
 
     gateway = sub.add_parser("gateway", help="run the SMS gateway (webhooks, processor, sender)")
     gateway.add_argument("--host", default="127.0.0.1")

@@ -76,6 +76,7 @@ class Conversation(Base):
     # active: the bot answers; handed_over: a human has it and the bot is silent; closed: finished.
     status = Column(String(20), nullable=False, default="active")
     handover_reason = Column(String(200), nullable=True)
+    assigned_user_id = Column(Integer, ForeignKey("users.id"), nullable=True)  # the coordinator who took over
     started_at = Column(DateTime, default=utcnow, nullable=False)
     updated_at = Column(DateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
@@ -117,7 +118,7 @@ class OutboundMessage(Base):
     to_number = Column(String(32), nullable=False)
     from_number = Column(String(32), nullable=True)
     body = Column(Text, nullable=False)
-    # "reply" or "opt_out_notice": the one text that may still go to a patient who just opted out.
+    # "reply", "opt_out_notice" or "safety_net" (see outbox.SENT_EVEN_AFTER_OPT_OUT).
     purpose = Column(String(20), nullable=False, default="reply")
     # pending -> sending -> queued/accepted/sent -> delivered | undelivered | failed;
     # `unknown` when a send may or may not have reached Twilio (never retried: at most once).
@@ -194,3 +195,59 @@ class Task(Base):
     status = Column(String(20), nullable=False, default="open", index=True)
     created_at = Column(DateTime, default=utcnow, nullable=False)
     closed_at = Column(DateTime, nullable=True)
+
+
+class User(Base):
+    """A coordinator or administrator of the web inbox. Passwords are stored only as scrypt hashes."""
+
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(100), unique=True, nullable=False)
+    password_hash = Column(String(300), nullable=False)
+    role = Column(String(20), nullable=False, default="coordinator")  # coordinator | admin
+    phone = Column(String(20), nullable=True)  # for escalations, E.164
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+
+
+class UserPractice(Base):
+    """Which practices a user may see (a PCN user may see several)."""
+
+    __tablename__ = "user_practices"
+    user_id = Column(Integer, ForeignKey("users.id"), primary_key=True)
+    practice_id = Column(Integer, ForeignKey("practices.id"), primary_key=True)
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds only the random token; `csrf_token` guards form posts."""
+
+    __tablename__ = "web_sessions"
+    token_hash = Column(String(64), primary_key=True)  # sha256 of the cookie value
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class AuditEntry(Base):
+    """Every view and action in the inbox (and exports), with who and when."""
+
+    __tablename__ = "audit_log"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=True, index=True)
+    action = Column(String(40), nullable=False)
+    target = Column(String(100), nullable=True)  # e.g. "conversation:12"
+    detail = Column(String(300), nullable=True)
+    at = Column(DateTime, default=utcnow, nullable=False, index=True)
+
+
+class Note(Base):
+    """A coordinator's note on a conversation."""
+
+    __tablename__ = "notes"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False, index=True)
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, default=utcnow, nullable=False)

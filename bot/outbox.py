@@ -16,6 +16,9 @@ from bot.models import Conversation, OutboundMessage, StatusCallback, utcnow
 # Order of delivery states: a late callback never moves a message backwards.
 STATUS_RANK = {"pending": 0, "sending": 1, "unknown": 1, "accepted": 2, "queued": 2, "sending_twilio": 3,
                "sent": 4, "delivered": 5, "read": 6, "undelivered": 5, "failed": 5, "suppressed": 5}
+# The only texts that still go to a patient who opted out: the confirmation of their opt-out, and
+# the safety net answering a red flag they just sent us.
+SENT_EVEN_AFTER_OPT_OUT = {"opt_out_notice", "safety_net"}
 FINAL = {"delivered", "read", "undelivered", "failed", "suppressed"}
 
 

@@ -14,12 +14,12 @@ from typing import Callable, Optional
 
 from sqlalchemy import select
 
-from bot import outbox, records
+from bot import outbox, records, safety
 from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
 from bot.keywords import Keyword, classify_keyword, is_opt_in_for
-from bot.models import Conversation, InboundMessage, Patient, Practice, utcnow
+from bot.models import Conversation, Flag, InboundMessage, Patient, Practice, utcnow
 from bot.scripts import load_all, script_for
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,11 @@ class Processor:
     def _handle(self, session, message: InboundMessage) -> "str | DialogueTurn":
         """Handle what needs no dialogue; otherwise say which Rasa turn to run. Returns `handled_by`."""
         patient, conversation = self._who(session, message)
+        # The safety screen comes first, whatever state the conversation is in: a red flag is never
+        # taken as a form answer, swallowed by a fallback, or left unread because a human has the chat.
+        flag = safety.screen(message.body)
+        if flag is not None:
+            return self._raise_flag(session, message, patient, conversation, flag)
         if patient is None:
             return self._unknown_number(session, message)
         message.patient_id = patient.id
@@ -175,6 +180,32 @@ class Processor:
 
         return DialogueTurn(conversation.public_id, message.body, patient.mobile, script.sender)
 
+    def _raise_flag(self, session, message: InboundMessage, patient: Optional[Patient],
+                    conversation: Optional[Conversation], flag: "safety.Flag") -> str:
+        """Safety net text at once, a flag record, and the conversation handed to a human."""
+        script = script_for(self.settings.practices_dir, patient.practice.ods_code) if patient \
+            else _script_for_number(self.settings, message.to_number)
+        practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
+        message.patient_id = patient.id if patient else None
+        message.conversation_id = conversation.id if conversation else None
+        session.add(Flag(practice_id=practice.id if practice else None, patient_id=message.patient_id,
+                         conversation_id=message.conversation_id, inbound_message_id=message.id, kind=flag.kind,
+                         severity=flag.severity, category=flag.category, evidence="; ".join(flag.evidence)[:500]))
+        on_treatment = bool(patient and patient.on_active_treatment)
+        text_name = safety_net_message(flag, on_treatment)
+        helpline = (patient.oncology_helpline or "") if patient else ""
+        outbox.enqueue(session, f"in:{message.id}:safety", message.from_number,
+                       script.render(text_name, helpline=helpline), conversation=conversation,
+                       from_number=script.sender, in_reply_to_id=message.id, purpose="safety_net")
+        if conversation is not None and conversation.status == "active":
+            records.hand_over(session, conversation, f"{flag.kind} flag ({flag.severity})")
+        records.create_task(session, f"flag_{flag.kind}", f"{flag.severity.upper()} {flag.kind} flag: "
+                            f"{flag.category.replace('_', ' ')}. Read the message and contact the patient.",
+                            practice.id if practice else None, conversation,
+                            patient.id if patient else None, message.id)
+        log.warning("inbound %s flagged %s/%s", message.id, flag.kind, flag.severity)
+        return "safety"
+
     def _who(self, session, message: InboundMessage) -> tuple[Optional[Patient], Optional[Conversation]]:
         """The patient who sent a text, and their latest conversation (preferring an open one)."""
         patients = list(session.scalars(select(Patient).where(Patient.mobile == message.from_number)))
@@ -189,8 +220,7 @@ class Processor:
 
     def _unknown_number(self, session, message: InboundMessage) -> str:
         """No health content to an unknown number: a neutral reply and a task for a coordinator."""
-        scripts = _scripts_by_sender(self.settings)
-        script = scripts.get(message.to_number) or next(iter(scripts.values()))
+        script = _script_for_number(self.settings, message.to_number)
         practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
         outbox.enqueue(session, f"in:{message.id}:0", message.from_number, script.render("unknown_number"),
                        from_number=script.sender, in_reply_to_id=message.id)
@@ -199,6 +229,17 @@ class Processor:
         return "unknown_number"
 
 
-def _scripts_by_sender(settings: Settings) -> dict:
+def _script_for_number(settings: Settings, to_number: str):
+    """The script of the practice that texts from `to_number` (the first practice if none does)."""
     scripts = load_all(settings.practices_dir)
-    return {s.sender or settings.twilio_from_number: s for s in scripts.values()}
+    by_sender = {s.sender or settings.twilio_from_number: s for s in scripts.values()}
+    return by_sender.get(to_number) or next(iter(scripts.values()))
+
+
+def safety_net_message(flag: "safety.Flag", on_active_treatment: bool) -> str:
+    """Which safety-net text a flag gets: the one place this rule lives."""
+    if flag.kind == "safeguarding":
+        return "safety_safeguarding"
+    if flag.severity == "urgent":
+        return "safety_clinical_urgent"
+    return "safety_clinical_treatment" if on_active_treatment else "safety_clinical"

@@ -93,7 +93,7 @@ class Sender:
         with session_scope(self.settings.database_url) as session:
             message = session.get(OutboundMessage, message_id)
             patient = session.get(Patient, message.patient_id) if message.patient_id else None
-            if patient is not None and patient.opted_out and message.purpose != "opt_out_notice":
+            if patient is not None and patient.opted_out and message.purpose not in outbox.SENT_EVEN_AFTER_OPT_OUT:
                 message.status = "suppressed"
                 message.error_message = "patient opted out before it was sent"
                 return

@@ -370,3 +370,73 @@ def test_a_text_sent_while_the_database_is_down_is_kept_and_answered_later(deplo
     assert phone.expect(2) == [say("support_info"), say("offer_chat")]
     with session_scope(deployment.settings.database_url) as session:
         assert session.scalar(select(InboundMessage.body).where(InboundMessage.message_sid == sid)) == "12/03/1961"
+
+
+SAFETY_TEXTS = {"safety_clinical_urgent", "safety_clinical_treatment", "safety_clinical", "safety_safeguarding"}
+CLINICAL = "temp 38.2, had chemo tuesday"
+SAFEGUARDING = "i dont see the point anymore"
+
+# Every point of the conversation: the steps that bring the patient there, with the texts they get.
+POINTS = {
+    "at the opener": [],
+    "after one wrong date of birth": [("01/01/1970", 1)],
+    "after who-is-this in the identity form": [("who is this", 2)],
+    "at the offer": [("12/03/1961", 2)],
+    "after saying later": [("12/03/1961", 2), ("maybe later", 1)],
+    "after saying yes": [("12/03/1961", 2), ("yes please", 1)],
+    "after one unclear reply": [("12/03/1961", 2), ("hmm", 1)],
+    "while a person has the conversation": [("can someone ring me", 1)],
+    "after identity failed": [("01/01/1970", 1), ("02/02/1972", 1)],
+}
+
+
+def flags_of(deployment, phone) -> list[tuple]:
+    from bot.models import Flag
+
+    with session_scope(deployment.settings.database_url) as session:
+        patient = phone.patient(session)
+        return [(f.kind, f.severity) for f in session.scalars(select(Flag).where(Flag.patient_id == patient.id))]
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+@pytest.mark.parametrize("text, kind", [(CLINICAL, "clinical"), (SAFEGUARDING, "safeguarding")])
+def test_a_flag_at_any_point_gets_the_safety_net_and_a_human(deployment, point, text, kind):
+    phone = Phone(deployment)
+    phone.start()
+    for body, replies in POINTS[point]:
+        phone.text(body, replies)
+    (reply,) = phone.text(text, 1)
+    assert reply in {say(m) for m in SAFETY_TEXTS}, reply
+    assert reply == say("safety_safeguarding") if kind == "safeguarding" else reply != say("safety_safeguarding")
+    assert "not monitored all the time" in reply and "cancer" not in reply.lower()
+    assert flags_of(deployment, phone)[-1][0] == kind
+    assert phone.conversation_status() in ("handed_over", "closed")
+    assert f"flag_{kind}" in phone.tasks()
+    phone.text("yes please", 0)  # the bot stays silent: a person has the conversation now
+    with session_scope(deployment.settings.database_url) as session:
+        flagged = session.scalar(select(InboundMessage).where(InboundMessage.body == text,
+                                                              InboundMessage.from_number == phone.number))
+        assert flagged.handled_by == "safety"  # never reached the dialogue, so never a form answer
+
+
+def test_a_flag_after_opting_out_still_gets_the_safety_net(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    phone.text("STOP", 0)
+    (reply,) = phone.text(SAFEGUARDING, 1)
+    assert reply == say("safety_safeguarding")
+
+
+def test_a_flag_from_an_unknown_number_gets_the_safety_net(deployment):
+    number = "+447700900997"
+    deployment.fake.send_inbound(deployment.inbound_url, number, PRACTICE_NUMBER, "mum collapsed and wont wake up")
+    (reply,) = [m["body"] for m in deployment.fake.wait_for_messages(1, to=number)]
+    assert reply == SCRIPT.render("safety_clinical_urgent")
+
+
+def test_an_ordinary_reply_is_not_flagged(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    phone.text("12/03/1961", 2)
+    assert phone.text("no temperature, feeling fine, no thanks", 1) == [say("declined")]
+    assert flags_of(deployment, phone) == []
