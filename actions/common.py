@@ -9,53 +9,31 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import conversation_context
+from actions.scripted import ScriptedAction
 from bot import outbox, records
 
 MAX_UNCLEAR = 2  # one short re-ask, then a person: never a loop
 
 
-class ActionWhoIsThis(Action):
+class ActionWhoIsThis(ScriptedAction):
     """An honest answer: an automated service for the practice, read by people in working hours."""
 
-    def name(self) -> Text:
-        return "action_who_is_this"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say("who_is_this"))
-        return []
+    action_name, message = "action_who_is_this", "who_is_this"
 
 
-class ActionWrongPerson(Action):
+class ActionWrongPerson(ScriptedAction):
     """Wrong number: apologise with no health content, stop, and tell a coordinator."""
 
-    def name(self) -> Text:
-        return "action_wrong_person"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say("wrong_person"))
-            records.record_outcome(ctx.session, ctx.conversation, "wrong_person", inbound_message_id=ctx.inbound_id)
-            records.create_task(ctx.session, "wrong_number", "Someone said this is not the patient's number: check the record.",
-                                ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
-            records.close(ctx.session, ctx.conversation, "wrong person")
-        return [SlotSet("stage", "done")]
+    action_name, message, outcome, close, stage = "action_wrong_person", "wrong_person", "wrong_person", "wrong person", "done"
+    task = ("wrong_number", "Someone said this is not the patient's number: check the record.")
 
 
-class ActionRequestCall(Action):
+class ActionRequestCall(ScriptedAction):
     """Call me instead: a callback task, and a person has the conversation from now on."""
 
-    def name(self) -> Text:
-        return "action_request_call"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say("callback"))
-            records.record_outcome(ctx.session, ctx.conversation, "callback_requested", inbound_message_id=ctx.inbound_id)
-            records.create_task(ctx.session, "callback", "The patient asked for a phone call.",
-                                ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
-            records.hand_over(ctx.session, ctx.conversation, "callback requested")
-        return [SlotSet("stage", "done")]
+    action_name, message, outcome, stage = "action_request_call", "callback", "callback_requested", "done"
+    task = ("callback", "The patient asked for a phone call.")
+    hand_over = "callback requested"
 
 
 class ActionOptOut(Action):
@@ -78,26 +56,14 @@ class ActionOptOut(Action):
         return [SlotSet("stage", "done")]
 
 
-class ActionWelcome(Action):
-    def name(self) -> Text:
-        return "action_welcome"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say("welcome"))
-        return []
+class ActionWelcome(ScriptedAction):
+    action_name, message = "action_welcome", "welcome"
 
 
-class ActionAcknowledge(Action):
+class ActionAcknowledge(ScriptedAction):
     """Yes/no/later after the conversation is done: thank them and say how to reach the practice."""
 
-    def name(self) -> Text:
-        return "action_acknowledge"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say("acknowledge"))
-        return []
+    action_name, message = "action_acknowledge", "acknowledge"
 
 
 class ActionUnclear(Action):

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import conversation_context
-from bot import records
+from actions.scripted import ScriptedAction
 from bot.dates import parse_date_of_birth
 
 MAX_IDENTITY_TRIES = 2  # two wrong or unreadable answers, then a person phones instead
@@ -58,18 +58,9 @@ class ValidateIdentityForm(FormValidationAction):
                 "identity_feedback": "unclear" if given is None else "wrong"}
 
 
-class ActionIdentityFailed(Action):
+class ActionIdentityFailed(ScriptedAction):
     """Two failed answers: stop, say the practice will call, and leave a task for a coordinator."""
 
-    def name(self) -> Text:
-        return "action_identity_failed"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say("identity_failed"))
-            records.record_outcome(ctx.session, ctx.conversation, "identity_failed", inbound_message_id=ctx.inbound_id)
-            records.create_task(ctx.session, "identity_failed",
-                                "Date of birth not confirmed after two tries: phone the patient.",
-                                ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
-            records.hand_over(ctx.session, ctx.conversation, "identity not confirmed")
-        return [SlotSet("stage", "done")]
+    action_name, message, outcome, stage = "action_identity_failed", "identity_failed", "identity_failed", "done"
+    task = ("identity_failed", "Date of birth not confirmed after two tries: phone the patient.")
+    hand_over = "identity not confirmed"

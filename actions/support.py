@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import conversation_context
+from actions.scripted import ScriptedAction
 from bot import records
 
 
@@ -28,19 +29,11 @@ class ActionOfferSupport(Action):
         return [SlotSet("stage", "offered")]
 
 
-class ActionAcceptSupport(Action):
+class ActionAcceptSupport(ScriptedAction):
     """Yes to a conversation: a coordinator task to arrange it."""
 
-    def name(self) -> Text:
-        return "action_accept_support"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say("accepted"))
-            records.record_outcome(ctx.session, ctx.conversation, "accepted", inbound_message_id=ctx.inbound_id)
-            records.create_task(ctx.session, "arrange_conversation", "The patient would like a conversation: arrange it.",
-                                ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
-        return [SlotSet("stage", "done")]
+    action_name, message, outcome, stage = "action_accept_support", "accepted", "accepted", "done"
+    task = ("arrange_conversation", "The patient would like a conversation: arrange it.")
 
 
 class ActionDecline(Action):
@@ -62,14 +55,7 @@ class ActionDecline(Action):
         return [SlotSet("stage", "done")]
 
 
-class ActionLater(Action):
+class ActionLater(ScriptedAction):
     """Not now: the patient can reply YES at any time."""
 
-    def name(self) -> Text:
-        return "action_later"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-        with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say("later"))
-            records.record_outcome(ctx.session, ctx.conversation, "deferred", inbound_message_id=ctx.inbound_id)
-        return []
+    action_name, message, outcome = "action_later", "later", "deferred"

@@ -106,6 +106,68 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_password() -> str:
+    """OUTREACH_PASSWORD, or typed twice without echo."""
+    import getpass
+    import os
+
+    password = os.environ.get("OUTREACH_PASSWORD")
+    if password:
+        return password
+    first = getpass.getpass("Password for the new user: ")
+    if getpass.getpass("The same password again: ") != first:
+        raise ConfigError("the two passwords differ; nothing was saved")
+    return first
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from bot.db import session_scope
+    from bot.inbox.auth import AccountError, create_user
+    from bot.models import Practice
+    from bot.outreach import OutreachError, ensure_practice
+    from bot.scripts import ScriptError, script_for
+
+    settings = load_settings()
+    password = _new_password()
+    with session_scope(settings.database_url) as session:
+        practices = []
+        for code in dict.fromkeys(c.strip().upper() for c in args.practice):
+            practice = session.scalar(select(Practice).where(Practice.ods_code == code))
+            if practice is None:
+                try:
+                    practice = ensure_practice(session, script_for(settings.practices_dir, code))
+                except ScriptError:
+                    raise OutreachError(f"no practice {code}: it has no practice script in "
+                                        f"{settings.practices_dir}") from None
+            practices.append(practice)
+        try:
+            user = create_user(session, args.username, password, practices,
+                               role="admin" if args.admin else "coordinator", phone=args.phone)
+        except AccountError as exc:
+            raise OutreachError(str(exc)) from None
+        done = f"user {user.username} ({user.role}) added for {', '.join(p.ods_code for p in practices)}"
+    print(done)
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from bot.db import session_scope
+    from bot.models import Practice, User, UserPractice, utcnow
+
+    with session_scope(load_settings().database_url) as session:
+        codes: dict[int, list[str]] = {}
+        for user_id, code in session.execute(select(UserPractice.user_id, Practice.ods_code)
+                                             .join(Practice, Practice.id == UserPractice.practice_id)):
+            codes.setdefault(user_id, []).append(code)
+        now = utcnow()
+        for user in session.scalars(select(User).order_by(User.username)):
+            locked = f"\tlocked until {user.locked_until:%Y-%m-%d %H:%M} UTC" \
+                if user.locked_until and user.locked_until > now else ""
+            print(f"{user.username}\t{user.role}\t{','.join(sorted(codes.get(user.id, [])))}\t{user.phone or '-'}"
+                  f"{locked}")
+    return 0
+
+
 def cmd_safety_check(args: argparse.Namespace) -> int:
     """One JSON line per input line: the same screen every live text passes before the dialogue."""
     import json
@@ -160,6 +222,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_show)
 
     sub.add_parser("tasks", help="open tasks for coordinators").set_defaults(func=cmd_tasks)
+
+    users = sub.add_parser("users", help="coordinator inbox users").add_subparsers(dest="users_command",
+                                                                                   required=True)
+    users_add = users.add_parser("add", help="add an inbox user; the password comes from OUTREACH_PASSWORD "
+                                             "or is asked for twice")
+    users_add.add_argument("username")
+    users_add.add_argument("--practice", action="append", required=True, metavar="ODS",
+                           help="a practice the user may see (repeat for several)")
+    users_add.add_argument("--admin", action="store_true", help="may also manage users")
+    users_add.add_argument("--phone", default=None, metavar="E164", help="phone for escalations, e.g. +447700900002")
+    users_add.set_defaults(func=cmd_users_add)
+    users.add_parser("list", help="list inbox users").set_defaults(func=cmd_users_list)
 
     check = sub.add_parser("safety-check", help="screen one message per line for red flags; prints JSON lines")
     check.add_argument("file", help="a UTF-8 text file, one message per line, or - for standard input")
