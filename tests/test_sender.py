@@ -194,3 +194,29 @@ def test_a_callback_that_comes_before_the_send_is_recorded_is_applied(settings):
     with session_scope(settings.database_url) as session:
         assert outbox.apply_callbacks(session, "SM" + "c" * 32)
     assert rows(settings)[0].status == "delivered"
+
+
+def test_texts_to_one_phone_keep_their_order_while_phones_go_in_parallel(settings, fake_twilio):
+    numbers = [f"+44770090{n:04d}" for n in range(300, 306)]
+    for i, number in enumerate(numbers):
+        conversation_id, _ = add_conversation(settings.database_url, mobile=number)
+        with session_scope(settings.database_url) as session:
+            outbox.enqueue_all(session, f"p{i}", number, [f"{number} part {k}" for k in range(4)],
+                               conversation=session.get(Conversation, conversation_id))
+    assert Sender(settings).send_due() == 24
+    fake_twilio.wait_for_messages(24)
+    for number in numbers:
+        assert [m["body"] for m in fake_twilio.messages if m["to"] == number] == [f"{number} part {k}" for k in range(4)]
+
+
+def test_the_rate_limit_spaces_texts_from_one_sender(settings, monkeypatch):
+    import bot.sender
+
+    slow = settings.__class__(**{**settings.__dict__, "send_rate_per_second": 2.0})
+    sender = Sender(slow, clock=lambda: 100.0)  # a clock that does not move while it waits
+    slept = []
+    monkeypatch.setattr(bot.sender.time, "sleep", lambda seconds: slept.append(round(seconds, 3)))
+    for _ in range(3):
+        sender._respect_rate("+447700900001")
+    sender._respect_rate("+447700900002")  # another sender number is not held back
+    assert slept == [0.5, 1.0]
