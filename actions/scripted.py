@@ -3,6 +3,8 @@ leave a task, hand the conversation to a person or close it, and move the stage 
 of ScriptedAction just declares which; the few actions that decide something are written out."""
 from __future__ import annotations
 
+import abc
+
 from typing import Any, ClassVar, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -14,14 +16,23 @@ from actions.context import Context, conversation_context
 from bot import records
 
 
-class ScriptedAction(Action):
-    action_name: ClassVar[str]
-    message: ClassVar[str]                              # the script message to send
+class ScriptedAction(Action, metaclass=abc.ABCMeta):
+    """Abstract (rasa-sdk registers every concrete Action subclass it finds, so this one must not be)."""
+
+    # Subclasses set: action_name, message (the script message to send), and any of these.
     outcome: ClassVar[Optional[str]] = None             # an outcome kind from records.OUTCOME_CLUSTERS
     task: ClassVar[Optional[Tuple[str, str]]] = None    # (kind, detail) for a coordinator
     hand_over: ClassVar[Optional[str]] = None           # reason: a person has the conversation from now on
     close: ClassVar[Optional[str]] = None               # reason: the conversation is over
     stage: ClassVar[Optional[str]] = None               # the new value of the `stage` slot
+
+    @property
+    @abc.abstractmethod
+    def action_name(self) -> str: ...
+
+    @property
+    @abc.abstractmethod
+    def message(self) -> str: ...
 
     def name(self) -> Text:
         return self.action_name

@@ -192,6 +192,55 @@ def cmd_safety_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker():
+    from bot.dialogue import RasaClient
+    from bot.worker import OutreachWorker
+
+    settings = load_settings()
+    return OutreachWorker(settings, RasaClient(settings.rasa_url, settings.rasa_token))
+
+
+def cmd_send_due(args: argparse.Namespace) -> int:
+    report = _worker().run_once(practices=args.practice or None)
+    print(f"first invitations {report.first}, second invitations {report.second}, "
+          f"no response recorded {report.no_response}, waiting for the send window {report.outside_window}")
+    for error in report.errors:
+        print(f"outreach: error: {error}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    worker = _worker()
+    print(f"outreach worker: a pass every {args.interval:.0f} s; Ctrl-C stops it", flush=True)
+    try:
+        worker.run_forever(args.interval)
+    except KeyboardInterrupt:
+        worker.stopping.set()
+    return 0
+
+
+def cmd_due(args: argparse.Namespace) -> int:
+    """Who is due an invitation (or was missed), fewest days left first. No phone numbers printed."""
+    from bot import cohort
+    from bot.db import session_scope
+    from bot.models import Patient, Practice
+
+    with session_scope(load_settings().database_url) as session:
+        practice_id = None
+        if args.practice:
+            practice_id = session.scalar(select(Practice.id).where(Practice.ods_code == args.practice.upper()))
+            if practice_id is None:
+                print(f"outreach: error: no patients imported for practice {args.practice}", file=sys.stderr)
+                return 2
+        rows = (cohort.missed if args.missed else cohort.eligible)(session, dt.date.today(), practice_id)
+        for row in rows:
+            patient = session.get(Patient, row.patient_id)
+            print(f"{patient.practice.ods_code}\tpatient {patient.id}\t{patient.first_name} {patient.last_name}\t"
+                  f"day {row.days_since_diagnosis}\t" + ("MISSED" if args.missed else f"{row.days_left} days left"))
+        print(f"{len(rows)} patient(s) {'missed' if args.missed else 'due'}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outreach", description="CAN005 SMS outreach assistant")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail (never message texts)")
@@ -234,6 +283,19 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("--phone", default=None, metavar="E164", help="phone for escalations, e.g. +447700900002")
     users_add.set_defaults(func=cmd_users_add)
     users.add_parser("list", help="list inbox users").set_defaults(func=cmd_users_list)
+
+    send_due = sub.add_parser("send-due", help="one outreach pass: invitations due now (for cron)")
+    send_due.add_argument("--practice", action="append", help="only this ODS code (repeatable)")
+    send_due.set_defaults(func=cmd_send_due)
+
+    worker = sub.add_parser("worker", help="run outreach passes continuously")
+    worker.add_argument("--interval", type=float, default=60.0, help="seconds between passes (default 60)")
+    worker.set_defaults(func=cmd_worker)
+
+    due = sub.add_parser("due", help="patients due an invitation, fewest days left first")
+    due.add_argument("--practice", default=None)
+    due.add_argument("--missed", action="store_true", help="list patients past day 93 who were never reached")
+    due.set_defaults(func=cmd_due)
 
     check = sub.add_parser("safety-check", help="screen one message per line for red flags; prints JSON lines")
     check.add_argument("file", help="a UTF-8 text file, one message per line, or - for standard input")

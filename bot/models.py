@@ -55,6 +55,9 @@ class Patient(Base):
     # From the register: decides which safety-net number a clinical flag gets.
     on_active_treatment = Column(Boolean, nullable=True)
     oncology_helpline = Column(String(32), nullable=True)
+    cancer_site = Column(String(100), nullable=True)          # never texted; for the coordinator
+    preferred_language = Column(String(8), nullable=False, default="en", server_default="en")
+    deceased_date = Column(Date, nullable=True)
     opted_out_at = Column(DateTime, nullable=True)
     created_at = Column(DateTime, default=utcnow, nullable=False)
 
@@ -131,6 +134,22 @@ class OutboundMessage(Base):
     created_at = Column(DateTime, default=utcnow, nullable=False)
     sent_at = Column(DateTime, nullable=True)
     status_updated_at = Column(DateTime, nullable=True)
+
+
+class Invitation(Base):
+    """An outreach invitation (the opener). At most one first and one second per patient: the unique
+    key is how two workers racing for the same patient decide who sends it."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("patient_id", "number", name="uq_invitation_patient_number"),)
+    id = Column(Integer, primary_key=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=False, index=True)
+    number = Column(Integer, nullable=False)  # 1 or 2
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=True)
+    # claimed -> queued (the opener is in the outbox). A claimed one is finished after a crash.
+    status = Column(String(20), nullable=False, default="claimed")
+    claimed_at = Column(DateTime, default=utcnow, nullable=False)
+    queued_at = Column(DateTime, nullable=True)
 
 
 class StatusCallback(Base):

@@ -78,17 +78,27 @@ def start_conversation(settings: Settings, rasa: RasaClient, mobile: str, ods_co
             raise OutreachError("no patient with that mobile number" + (f" at {ods_code}" if ods_code else ""))
         if len(patients) > 1:
             raise OutreachError("several practices have a patient with that number: give --practice ODS")
-        patient = patients[0]
+        patient_id = patients[0].id
+    return open_conversation(settings, rasa, patient_id)[1]
+
+
+def open_conversation(settings: Settings, rasa: RasaClient, patient_id: int, key: Optional[str] = None) -> tuple[int, str]:
+    """Create a conversation for a patient and queue the opener. Returns (conversation id, public id).
+
+    `key` makes the opener's outbox entries idempotent across retries (the worker passes one)."""
+    with session_scope(settings.database_url) as session:
+        patient = session.get(Patient, patient_id)
         if patient.opted_out:
             raise OutreachError("the patient has opted out of texts (they can reply START)")
-        open_conversation = session.scalar(select(Conversation).where(
+        existing = session.scalar(select(Conversation).where(
             Conversation.patient_id == patient.id, Conversation.status.in_(("active", "handed_over"))))
-        if open_conversation is not None:
-            raise OutreachError(f"the patient already has an open conversation ({open_conversation.public_id})")
+        if existing is not None:
+            raise OutreachError(f"the patient already has an open conversation ({existing.public_id})")
         conversation = Conversation(practice_id=patient.practice_id, patient_id=patient.id)
         session.add(conversation)
         session.flush()
-        conversation_id, public_id, practice_ods = conversation.id, conversation.public_id, patient.practice.ods_code
+        conversation_id, public_id = conversation.id, conversation.public_id
+        number, practice_ods = patient.mobile, patient.practice.ods_code
     try:
         texts = rasa.trigger(public_id, START_INTENT)
     except Exception:
@@ -98,6 +108,6 @@ def start_conversation(settings: Settings, rasa: RasaClient, mobile: str, ods_co
     sender = script_for(settings.practices_dir, practice_ods).sender
     with session_scope(settings.database_url) as session:
         conversation = session.get(Conversation, conversation_id)
-        outbox.enqueue_all(session, f"start:{conversation_id}", number, texts, conversation=conversation,
+        outbox.enqueue_all(session, key or f"start:{conversation_id}", number, texts, conversation=conversation,
                            from_number=sender)
-    return public_id
+    return conversation_id, public_id

@@ -20,6 +20,7 @@ OUTCOME_CLUSTERS: dict[str, Optional[str]] = {
     "opted_out": None,
     "wrong_person": None,
     "identity_failed": None,
+    "no_response": None,               # two invitations at least 7 days apart, no reply (a QOF PCA)
 }
 
 

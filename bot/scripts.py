@@ -13,9 +13,11 @@ import jinja2
 import yaml
 from jinja2 import meta
 
+from bot.send_window import SendWindow
+
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
 KNOWN_KEYS = {"ods_code", "name", "phone", "sender", "contact", "callback_days", "not_monitored",
-              "codes", "messages", "oncology_helpline"}
+              "codes", "messages", "oncology_helpline", "duty_clinician_phone", "send_window"}
 CONTACT_KEYS = {"name", "role"}
 PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored", "helpline"}
 
@@ -112,6 +114,10 @@ def load_script(path: Path) -> PracticeScript:
     for key in data["contact"]:
         if key not in CONTACT_KEYS:
             raise fail("unknown contact setting (known: name, role)", "contact", str(key))
+    try:
+        SendWindow.from_config(data.get("send_window"))
+    except ValueError as exc:
+        raise fail(str(exc).removeprefix("send_window: "), "send_window") from None
     if not isinstance(data["callback_days"], int) or data["callback_days"] < 0:
         raise fail("must be a whole number of days", "callback_days")
     for name, template in data["messages"].items():

@@ -128,3 +128,49 @@ def add_conversation(database_url: str, mobile: str = PATIENT_NUMBER, first_name
         session.add(conversation)
         session.flush()
         return conversation.id, conversation.public_id
+
+
+# --- The whole stack as separate processes, one per database kind, shared by the e2e modules ---
+from dataclasses import dataclass  # noqa: E402
+
+from bot.dialogue import RasaClient  # noqa: E402
+from bot.stack import Stack  # noqa: E402
+
+
+@dataclass
+class Deployment:
+    stack: Stack
+    fake: FakeTwilio
+    settings: object
+
+    @property
+    def inbound_url(self) -> str:
+        return self.stack.gateway_url + "/sms/inbound"
+
+    def rasa(self) -> RasaClient:
+        return RasaClient(self.stack.rasa_url, self.stack.rasa_token)
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def deployment(request, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp(f"stack-{request.param}")
+    database_url = fresh_database_url(request.param, workdir)
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    stack = Stack(env={}, workdir=workdir)
+    env = {"DATABASE_URL": database_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+           "TWILIO_FROM_NUMBER": PRACTICE_NUMBER, "TWILIO_API_BASE_URL": fake.base_url,
+           "PUBLIC_BASE_URL": stack.gateway_url, "SEND_RATE_PER_SECOND": "200", "SENDER_POLL_SECONDS": "0.1",
+           "INBOUND_RETRY_SECONDS": "0.5", "PRACTICES_DIR": str(PROJECT_ROOT / "practices"),
+           "INBOUND_SPOOL": str(workdir / "spool.jsonl")}
+    stack.env = env
+    settings = make_settings(database_url, fake.base_url, public_base_url=stack.gateway_url,
+                             rasa_url=stack.rasa_url, rasa_token=stack.rasa_token)
+    try:
+        stack.start()
+        yield Deployment(stack, fake, settings)
+    finally:
+        stack.stop()
+        fake.stop()
+        drop_database(database_url)
+
+

@@ -7,64 +7,23 @@ import datetime as dt
 import itertools
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
-from bot.dialogue import RasaClient
-from bot.fake_twilio import FakeTwilio
 from bot.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
 from bot.outreach import OutreachError, add_patient, start_conversation
 from bot.scripts import script_for
-from bot.stack import Stack
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, DATABASES, PRACTICE_NUMBER, drop_database, \
-    fresh_database_url, make_settings
+from tests.conftest import AUTH_TOKEN, PRACTICE_NUMBER
+from tests.conftest import Deployment
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
 SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")
 DOB = dt.date(1961, 3, 12)
 _numbers = itertools.count(200)
-
-
-@dataclass
-class Deployment:
-    stack: Stack
-    fake: FakeTwilio
-    settings: object
-
-    @property
-    def inbound_url(self) -> str:
-        return self.stack.gateway_url + "/sms/inbound"
-
-    def rasa(self) -> RasaClient:
-        return RasaClient(self.stack.rasa_url, self.stack.rasa_token)
-
-
-@pytest.fixture(scope="module", params=DATABASES)
-def deployment(request, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp(f"stack-{request.param}")
-    database_url = fresh_database_url(request.param, workdir)
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    stack = Stack(env={}, workdir=workdir)
-    env = {"DATABASE_URL": database_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-           "TWILIO_FROM_NUMBER": PRACTICE_NUMBER, "TWILIO_API_BASE_URL": fake.base_url,
-           "PUBLIC_BASE_URL": stack.gateway_url, "SEND_RATE_PER_SECOND": "200", "SENDER_POLL_SECONDS": "0.1",
-           "INBOUND_RETRY_SECONDS": "0.5", "PRACTICES_DIR": str(PROJECT_ROOT / "practices"),
-           "INBOUND_SPOOL": str(workdir / "spool.jsonl")}
-    stack.env = env
-    settings = make_settings(database_url, fake.base_url, public_base_url=stack.gateway_url,
-                             rasa_url=stack.rasa_url, rasa_token=stack.rasa_token)
-    try:
-        stack.start()
-        yield Deployment(stack, fake, settings)
-    finally:
-        stack.stop()
-        fake.stop()
-        drop_database(database_url)
 
 
 class Phone:
