@@ -53,7 +53,15 @@ test-rasa: $(MODEL)
 	@echo "== rasa test (tests/test_stories.yml)"
 	$(RASA) test core --stories tests/test_stories.yml -m $(MODEL) --fail-on-prediction-errors --out results --quiet
 
-test-unit: $(MODEL)
+# The inbox's browser tests drive Debian's chromium (Playwright's own browser download cannot work here).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	@echo "== installing Debian's chromium for the browser tests"
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+
+test-unit: $(MODEL) $(CHROMIUM)
 	$(PY) -m pytest
 
 test: test-rasa test-unit

@@ -23,6 +23,7 @@ from bot import inbound, outbox, spool
 from bot.config import Settings
 from bot.db import get_engine, session_scope
 from bot.dialogue import RasaClient
+from bot.inbox import escalation, inbox_blueprint
 from bot.processor import Processor
 from bot.sender import Sender
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
     processor = Processor(settings, RasaClient(settings.rasa_url, settings.rasa_token), on_outbox=sender.wake.set)
     stopping = threading.Event()
     app.ctx.settings, app.ctx.sender, app.ctx.processor = settings, sender, processor
+    app.blueprint(inbox_blueprint(settings, sender.wake.set))
 
     def replay_spool() -> None:
         def store(form) -> None:
@@ -80,6 +82,8 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
         if background:
             threading.Thread(target=sender.run_forever, name="sender", daemon=True).start()
             threading.Thread(target=sweep_forever, name="sweep", daemon=True).start()
+            threading.Thread(target=escalation.run_forever, args=(settings, stopping, sender.wake.set),
+                             name="escalation", daemon=True).start()
             try:
                 replay_spool()  # texts kept while the database was down before a restart
                 processor.sweep()  # texts left unprocessed before a restart

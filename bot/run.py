@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db import upgrade

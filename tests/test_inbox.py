@@ -1,0 +1,829 @@
+"""The coordinator inbox over HTTP against a real gateway process (Stack with only the gateway), on
+SQLite and PostgreSQL, with the real twilio client sending to a Twilio-compatible fake.
+
+Users are made with the `outreach users add` command and with bot code; flags, conversations and
+messages are written straight into the database, as the processor would write them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import re
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pytest
+import requests
+from sqlalchemy import func, select, update
+
+from bot.config import PROJECT_ROOT
+from bot.db import session_scope
+from bot.fake_twilio import FakeTwilio
+from bot.inbox import auth
+from bot.inbox.escalation import ESCALATION_TEXT, escalate_overdue
+from bot.models import (AuditEntry, Conversation, Flag, InboundMessage, Note, OutboundMessage, Outcome, Patient,
+                        Practice, Task, User, WebSession, utcnow)
+from bot.outreach import ensure_practice
+from bot.scripts import script_for
+from bot.sender import Sender
+from bot.stack import Stack
+from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, DATABASES, PRACTICE_NUMBER, drop_database, \
+    fresh_database_url, make_settings
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "correct horse battery"
+DUTY_Y00001 = "+447700900002"
+DUTY_Y00002 = "+447700900003"
+SENDER_Y00002 = "+447700900004"
+Y00002_SCRIPT = f"""ods_code: Y00002
+name: Hillside Medical Centre
+phone: 01632 960 456
+sender: "{SENDER_Y00002}"
+duty_clinician_phone: "{DUTY_Y00002}"
+"""
+_mobiles = itertools.count(300)
+_names = itertools.count(1)
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+# -- a deployment: the gateway process, the fake Twilio, a practices folder ------------------------------
+
+@dataclass
+class Inbox:
+    stack: Stack
+    fake: FakeTwilio
+    settings: object
+    env: dict
+
+    @property
+    def url(self) -> str:
+        return self.stack.gateway_url + "/inbox"
+
+    @property
+    def db(self) -> str:
+        return self.settings.database_url
+
+
+def practices_folder(workdir: Path) -> Path:
+    """The example practice (with its duty clinician) and a second practice with its own numbers."""
+    folder = workdir / "practices"
+    folder.mkdir(exist_ok=True)
+    (folder / "Y00001.yml").write_text((PROJECT_ROOT / "practices" / "Y00001.yml").read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    (folder / "Y00002.yml").write_text(Y00002_SCRIPT, encoding="utf-8")
+    return folder
+
+
+def start_inbox(kind: str, workdir: Path, before_start=None) -> Inbox:
+    """A fresh database and a gateway process serving the inbox. `before_start(database_url,
+    practices_dir)` can write rows the gateway must find when it starts."""
+    database_url = fresh_database_url(kind, workdir)
+    folder = practices_folder(workdir)
+    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
+    stack = Stack(env={}, workdir=workdir)
+    env = {"DATABASE_URL": database_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+           "TWILIO_FROM_NUMBER": PRACTICE_NUMBER, "TWILIO_API_BASE_URL": fake.base_url,
+           "PUBLIC_BASE_URL": stack.gateway_url, "SEND_RATE_PER_SECOND": "200", "SENDER_POLL_SECONDS": "0.1",
+           "INBOUND_RETRY_SECONDS": "0.5", "PRACTICES_DIR": str(folder), "ESCALATION_MINUTES": "15",
+           "INBOUND_SPOOL": str(workdir / "spool.jsonl")}
+    stack.env = env
+    settings = make_settings(database_url, fake.base_url, public_base_url=stack.gateway_url, practices_dir=folder)
+    with session_scope(database_url) as session:
+        for code in ("Y00001", "Y00002"):
+            ensure_practice(session, script_for(folder, code))
+    if before_start is not None:
+        before_start(database_url, folder)
+    try:
+        stack.start_gateway()
+        stack.wait_ready()
+    except BaseException:
+        stack.stop()
+        fake.stop()
+        drop_database(database_url)
+        raise
+    return Inbox(stack, fake, settings, env)
+
+
+def stop_inbox(inbox: Inbox) -> None:
+    inbox.stack.stop()
+    inbox.fake.stop()
+    drop_database(inbox.db)
+
+
+# -- rows, written as the processor would write them -------------------------------------------------------
+
+def practice_id(db: str, code: str) -> int:
+    with session_scope(db) as session:
+        return session.scalar(select(Practice.id).where(Practice.ods_code == code))
+
+
+def new_practice(db: str) -> int:
+    """A practice of its own (no script needed to view it), so a test's queue holds only its items."""
+    with session_scope(db) as session:
+        practice = Practice(ods_code=f"T{uuid.uuid4().hex[:8].upper()}", name=f"Test Practice {next(_names)}")
+        session.add(practice)
+        session.flush()
+        return practice.id
+
+
+def new_user(db: str, practice_ids: list[int], role: str = "coordinator", name: Optional[str] = None) -> str:
+    username = name or f"user{uuid.uuid4().hex[:10]}"
+    with session_scope(db) as session:
+        practices = session.scalars(select(Practice).where(Practice.id.in_(practice_ids))).all()
+        auth.create_user(session, username, PASSWORD, practices, role=role)
+    return username
+
+
+def cli(inbox: Inbox, *args: str, password: Optional[str] = PASSWORD) -> subprocess.CompletedProcess:
+    env = dict(os.environ, **inbox.env, PYTHONPATH=str(PROJECT_ROOT))
+    env.pop("OUTREACH_PASSWORD", None)
+    if password is not None:
+        env["OUTREACH_PASSWORD"] = password
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+@dataclass
+class Chat:
+    id: int
+    public_id: str
+    mobile: str
+    patient_id: int
+
+
+def new_conversation(db: str, practice: int, status: str = "handed_over", first_name: str = "Alex",
+                     last_name: str = "Smith", reason: Optional[str] = "urgent flag",
+                     since: Optional[dt.datetime] = None) -> Chat:
+    mobile = f"+447700900{next(_mobiles):03d}"
+    with session_scope(db) as session:
+        patient = Patient(practice_id=practice, first_name=first_name, last_name=last_name,
+                          date_of_birth=dt.date(1961, 3, 12), mobile=mobile,
+                          diagnosis_date=dt.date.today() - dt.timedelta(days=20))
+        session.add(patient)
+        session.flush()
+        conversation = Conversation(practice_id=practice, patient_id=patient.id, status=status,
+                                    handover_reason=reason if status != "active" else None,
+                                    started_at=since or utcnow(), updated_at=since or utcnow())
+        session.add(conversation)
+        session.flush()
+        return Chat(conversation.id, conversation.public_id, mobile, patient.id)
+
+
+def patient_text(db: str, chat: Chat, body: str, at: Optional[dt.datetime] = None) -> int:
+    with session_scope(db) as session:
+        message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number=chat.mobile,
+                                 to_number=PRACTICE_NUMBER, body=body, received_at=at or utcnow(),
+                                 conversation_id=chat.id, patient_id=chat.patient_id, status="processed",
+                                 handled_by="safety")
+        session.add(message)
+        session.flush()
+        return message.id
+
+
+def new_flag(db: str, chat: Chat, practice: int, body: str, severity: str = "urgent", kind: str = "clinical",
+             category: str = "possible_sepsis", evidence: str = "temperature of 38; shivering",
+             age: dt.timedelta = dt.timedelta(minutes=2), with_task: bool = True,
+             created: Optional[dt.datetime] = None, **extra) -> int:
+    created = created or utcnow() - age
+    message_id = patient_text(db, chat, body, created)
+    with session_scope(db) as session:
+        flag = Flag(practice_id=practice, patient_id=chat.patient_id, conversation_id=chat.id,
+                    inbound_message_id=message_id, kind=kind, severity=severity, category=category,
+                    evidence=evidence, created_at=created, **extra)
+        session.add(flag)
+        if with_task:
+            session.add(Task(practice_id=practice, patient_id=chat.patient_id, conversation_id=chat.id,
+                             inbound_message_id=message_id, kind=f"flag_{kind}", created_at=created,
+                             detail=f"{severity.upper()} {kind} flag. Read the message and contact the patient."))
+        session.flush()
+        return flag.id
+
+
+def new_task(db: str, practice: int, chat: Optional[Chat] = None, kind: str = "callback_requested",
+             age: dt.timedelta = dt.timedelta(minutes=1)) -> int:
+    with session_scope(db) as session:
+        task = Task(practice_id=practice, conversation_id=chat.id if chat else None,
+                    patient_id=chat.patient_id if chat else None, kind=kind,
+                    detail="The patient would like a phone call.", created_at=utcnow() - age)
+        session.add(task)
+        session.flush()
+        return task.id
+
+
+def audit_rows(db: str, username: str) -> list[tuple[str, Optional[str], Optional[str]]]:
+    with session_scope(db) as session:
+        user_id = session.scalar(select(User.id).where(User.username == username))
+        return [(a.action, a.target, a.detail) for a in session.scalars(
+            select(AuditEntry).where(AuditEntry.user_id == user_id).order_by(AuditEntry.id))]
+
+
+def actions_of(db: str, username: str) -> list[str]:
+    return [action for action, _target, _detail in audit_rows(db, username)]
+
+
+# -- a browser without a browser -------------------------------------------------------------------------
+
+class Browser:
+    """A cookie-keeping HTTP client that signs in and posts forms with their CSRF token."""
+
+    def __init__(self, inbox: Inbox):
+        self.inbox = inbox
+        self.http = requests.Session()
+        self.csrf = ""
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        path = path[len("/inbox"):] if path.startswith("/inbox") else path  # a Location header
+        response = self.http.get(self.inbox.url + path, allow_redirects=False, timeout=30, **kwargs)
+        found = CSRF_FIELD.search(response.text)
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def post(self, path: str, data: Optional[dict] = None, csrf: Optional[str] = "session") -> requests.Response:
+        form = dict(data or {})
+        if csrf == "session":
+            form["csrf"] = self.csrf
+        elif csrf is not None:
+            form["csrf"] = csrf
+        return self.http.post(self.inbox.url + path, data=form, allow_redirects=False, timeout=30)
+
+    def login(self, username: str, password: str = PASSWORD) -> requests.Response:
+        page = self.get("/login")
+        assert page.status_code == 200
+        response = self.post("/login", {"username": username, "password": password},
+                             csrf=CSRF_FIELD.search(page.text).group(1))
+        if response.status_code == 303:
+            self.get("/")  # the session's CSRF token for the forms
+        return response
+
+
+def signed_in(inbox: Inbox, username: str) -> Browser:
+    browser = Browser(inbox)
+    response = browser.login(username)
+    assert response.status_code == 303, response.text
+    return browser
+
+
+def queue_keys(page: str) -> list[str]:
+    return re.findall(r'data-key="([^"]+)"', page)
+
+
+def seed_overdue_flag(database_url: str, _folder: Path) -> None:
+    """Before the gateway starts: an urgent flag nobody picked up 20 minutes ago, for the
+    escalation checker's first look."""
+    chat = new_conversation(database_url, practice_id(database_url, "Y00001"), first_name="Seed")
+    new_flag(database_url, chat, practice_id(database_url, "Y00001"), "I can't breathe properly",
+             category="breathing", evidence="can't breathe", age=dt.timedelta(minutes=20))
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def inbox(request, tmp_path_factory):
+    deployment = start_inbox(request.param, tmp_path_factory.mktemp(f"inbox-{request.param}"),
+                             before_start=seed_overdue_flag)
+    try:
+        yield deployment
+    finally:
+        stop_inbox(deployment)
+
+
+# -- signing in ------------------------------------------------------------------------------------------
+
+def test_users_are_added_and_listed_with_the_command(inbox):
+    done = cli(inbox, "users", "add", "cora", "--practice", "Y00001", "--practice", "y00002",
+               "--phone", "+447700900009")
+    assert done.returncode == 0, done.stderr
+    assert "user cora (coordinator) added for Y00001, Y00002" in done.stdout
+    again = cli(inbox, "users", "add", "cora", "--practice", "Y00001")
+    assert again.returncode == 2 and "already exists" in again.stderr
+    short = cli(inbox, "users", "add", "shorty", "--practice", "Y00001", password="short")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    unknown = cli(inbox, "users", "add", "nobody", "--practice", "ZZZ99")
+    assert unknown.returncode == 2 and "no practice ZZZ99" in unknown.stderr
+    admin = cli(inbox, "users", "add", "ada", "--practice", "Y00001", "--admin")
+    assert admin.returncode == 0, admin.stderr
+    listed = cli(inbox, "users", "list").stdout
+    assert "cora\tcoordinator\tY00001,Y00002\t+447700900009" in listed
+    assert "ada\tadmin\tY00001\t-" in listed
+    with session_scope(inbox.db) as session:
+        stored = session.scalar(select(User.password_hash).where(User.username == "cora"))
+    assert stored.startswith("scrypt$16384$8$1$") and PASSWORD not in stored
+    assert auth.verify_password(PASSWORD, stored) and not auth.verify_password(PASSWORD + "x", stored)
+    # The user made by the command signs in.
+    assert signed_in(inbox, "cora").get("/").status_code == 200
+
+
+def test_sign_in_sets_a_strict_session_cookie_and_sign_out_ends_it(inbox):
+    username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
+    browser = Browser(inbox)
+    page = browser.get("/login")
+    assert page.status_code == 200 and 'name="password"' in page.text
+    login_cookie = page.headers["Set-Cookie"]
+    assert "inbox_login_csrf=" in login_cookie and "HttpOnly" in login_cookie and "SameSite=Strict" in login_cookie
+    response = browser.post("/login", {"username": username, "password": PASSWORD},
+                            csrf=CSRF_FIELD.search(page.text).group(1))
+    assert response.status_code == 303 and response.headers["Location"] == "/inbox/"
+    cookie = response.headers["Set-Cookie"]
+    assert "inbox_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Path=/inbox" in cookie and "Secure" not in cookie  # PUBLIC_BASE_URL is http here
+    token = browser.http.cookies.get("inbox_session", path="/inbox")
+    with session_scope(inbox.db) as session:
+        stored = session.scalars(select(WebSession.token_hash)).all()
+        row = session.get(WebSession, auth.token_hash(token))
+        assert token not in stored and row is not None
+        assert dt.timedelta(hours=7, minutes=59) < row.expires_at - row.created_at <= dt.timedelta(hours=8)
+    assert browser.get("/").status_code == 200
+    assert browser.get("/login").status_code == 303  # already signed in
+    out = browser.post("/logout")
+    assert out.status_code == 303 and out.headers["Location"] == "/inbox/login"
+    with session_scope(inbox.db) as session:
+        assert session.get(WebSession, auth.token_hash(token)) is None
+    # The old cookie is worthless now, even if a copy was kept.
+    stale = requests.get(inbox.url + "/", cookies={"inbox_session": token}, allow_redirects=False, timeout=30)
+    assert stale.status_code == 303 and stale.headers["Location"] == "/inbox/login"
+    assert actions_of(inbox.db, username)[:2] == ["login", "view_queue"] and "logout" in actions_of(inbox.db, username)
+
+
+def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(inbox):
+    username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
+    wrong = Browser(inbox).login(username, "not the password")
+    unknown = Browser(inbox).login("no-such-user", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Wrong username or password." in wrong.text and "Wrong username or password." in unknown.text
+    assert "inbox_session" not in wrong.headers.get("Set-Cookie", "")
+    with session_scope(inbox.db) as session:
+        assert session.scalar(select(User.failed_logins).where(User.username == username)) == 1
+    assert actions_of(inbox.db, username) == ["login_failed"]
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(inbox):
+    username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
+    for attempt in range(1, 5):
+        response = Browser(inbox).login(username, f"wrong password {attempt}")
+        assert response.status_code == 401 and "Wrong username or password." in response.text
+    fifth = Browser(inbox).login(username, "wrong password 5")
+    assert fifth.status_code == 401 and "locked for 15 minutes" in fifth.text
+    # Now even the right password is refused, with the same explanation.
+    right = Browser(inbox).login(username)
+    assert right.status_code == 401 and "locked for 15 minutes" in right.text
+    with session_scope(inbox.db) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user.failed_logins == 5
+        assert dt.timedelta(minutes=14) < user.locked_until - utcnow() <= dt.timedelta(minutes=15)
+        assert session.scalar(select(func.count()).select_from(WebSession).where(WebSession.user_id == user.id)) == 0
+    assert actions_of(inbox.db, username) == ["login_failed"] * 4 + ["login_locked"] * 2
+    # An administrator unlocks it from the users page.
+    admin = signed_in(inbox, new_user(inbox.db, [practice_id(inbox.db, "Y00001")], role="admin"))
+    users_page = admin.get("/users")
+    assert users_page.status_code == 200 and username in users_page.text and "Locked until" in users_page.text
+    with session_scope(inbox.db) as session:
+        user_id = session.scalar(select(User.id).where(User.username == username))
+    assert admin.post(f"/users/{user_id}/unlock").status_code == 303
+    assert Browser(inbox).login(username).status_code == 303
+
+
+def test_a_lock_runs_out_after_fifteen_minutes(inbox):
+    username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
+    with session_scope(inbox.db) as session:
+        session.execute(update(User).where(User.username == username)
+                        .values(failed_logins=5, locked_until=utcnow() - dt.timedelta(seconds=1)))
+    assert Browser(inbox).login(username).status_code == 303
+    with session_scope(inbox.db) as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user.failed_logins == 0 and user.locked_until is None
+
+
+# -- no session, no CSRF token, no access --------------------------------------------------------------
+
+def test_every_page_and_the_json_are_refused_without_a_valid_session(inbox):
+    y1 = practice_id(inbox.db, "Y00001")
+    chat = new_conversation(inbox.db, y1)
+    flag_id = new_flag(inbox.db, chat, y1, "chest pain", severity="soon")
+    task_id = new_task(inbox.db, y1, chat)
+    username = new_user(inbox.db, [y1], role="admin")
+    expired = Browser(inbox)
+    expired.login(username)
+    with session_scope(inbox.db) as session:
+        session.execute(update(WebSession).where(
+            WebSession.token_hash == auth.token_hash(expired.http.cookies.get("inbox_session")))
+            .values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+    pages = ["/", "", f"/c/{chat.public_id}", f"/flag/{flag_id}", "/tasks", "/users"]
+    posts = [f"/c/{chat.public_id}/{action}" for action in ("take", "reply", "handback", "resolve", "note")]
+    posts += [f"/tasks/{task_id}/done", f"/flag/{flag_id}/take", f"/flag/{flag_id}/resolve", "/users",
+              "/users/1/unlock", "/logout"]
+    expired_token = expired.http.cookies.get("inbox_session")
+    for cookies in ({}, {"inbox_session": "made-up-token"}, {"inbox_session": expired_token}):
+        for path in pages:
+            response = requests.get(inbox.url + path, cookies=cookies, allow_redirects=False, timeout=30)
+            assert response.status_code in (302, 303) and response.headers["Location"] == "/inbox/login", path
+        for path in posts:
+            response = requests.post(inbox.url + path, cookies=cookies, data={"text": "hi", "csrf": "x"},
+                                     allow_redirects=False, timeout=30)
+            assert response.status_code == 303 and response.headers["Location"] == "/inbox/login", path
+        response = requests.get(inbox.url + "/queue.json", cookies=cookies, timeout=30)
+        assert response.status_code == 401 and response.json() == {"error": "not signed in"}
+    with session_scope(inbox.db) as session:
+        assert session.scalar(select(Conversation.assigned_user_id).where(Conversation.id == chat.id)) is None
+        assert session.scalar(select(Task.status).where(Task.id == task_id)) == "open"
+        assert session.scalar(select(func.count()).select_from(Note)) == 0
+    # The sign-in page and the page's own script and style are all that is public.
+    assert requests.get(inbox.url + "/login", timeout=30).status_code == 200
+    assert requests.get(inbox.url + "/static/queue.js", timeout=30).headers["Content-Type"].startswith(
+        "application/javascript")
+    assert requests.get(inbox.url + "/static/inbox.css", timeout=30).status_code == 200
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(inbox):
+    y1 = practice_id(inbox.db, "Y00001")
+    chat = new_conversation(inbox.db, y1)
+    new_flag(inbox.db, chat, y1, "I feel hot and shivery")
+    task_id = new_task(inbox.db, y1, chat)
+    username = new_user(inbox.db, [y1], role="admin")
+    browser = signed_in(inbox, username)
+    posts = [(f"/c/{chat.public_id}/take", {}), (f"/c/{chat.public_id}/reply", {"text": "Hello"}),
+             (f"/c/{chat.public_id}/handback", {}), (f"/c/{chat.public_id}/resolve", {"outcome": "informed"}),
+             (f"/c/{chat.public_id}/note", {"text": "a note"}), (f"/tasks/{task_id}/done", {}),
+             ("/users", {"username": "mallory", "password": PASSWORD, "practice": str(y1)}),
+             ("/logout", {})]
+    for path, data in posts:
+        for csrf in (None, "", "wrong-token-" + "x" * 30, browser.csrf[:-1]):
+            response = browser.post(path, data, csrf=csrf)
+            assert response.status_code == 403, (path, csrf)
+            assert "missing or wrong CSRF token" in response.text
+    with session_scope(inbox.db) as session:
+        conversation = session.get(Conversation, chat.id)
+        assert conversation.status == "handed_over" and conversation.assigned_user_id is None
+        assert session.scalar(select(Flag.acknowledged_at).where(Flag.conversation_id == chat.id)) is None
+        assert session.scalar(select(Flag.resolved_at).where(Flag.conversation_id == chat.id)) is None
+        assert session.scalars(select(OutboundMessage).where(OutboundMessage.conversation_id == chat.id)).all() == []
+        assert session.scalars(select(Note).where(Note.conversation_id == chat.id)).all() == []
+        assert session.scalars(select(Outcome).where(Outcome.conversation_id == chat.id)).all() == []
+        assert session.scalar(select(Task.status).where(Task.id == task_id)) == "open"
+        assert session.scalar(select(User.id).where(User.username == "mallory")) is None
+    assert browser.get("/").status_code == 200  # still signed in: the logout was refused too
+    assert actions_of(inbox.db, username).count("csrf_refused") == 4 * len(posts)
+    # The sign-in form has its own token (double submit): without it, nothing is checked.
+    page = Browser(inbox)
+    page.get("/login")
+    refused = page.post("/login", {"username": username, "password": PASSWORD}, csrf=None)
+    assert refused.status_code == 403 and "missing or wrong CSRF token" in refused.text
+    fresh = Browser(inbox)  # a token from the form but no matching cookie
+    refused = fresh.post("/login", {"username": username, "password": PASSWORD}, csrf="a" * 43)
+    assert refused.status_code == 403
+
+
+def test_a_user_of_another_practice_sees_nothing_and_gets_404(inbox):
+    y1, y2 = practice_id(inbox.db, "Y00001"), practice_id(inbox.db, "Y00002")
+    chat = new_conversation(inbox.db, y1, first_name="Private")
+    flag_id = new_flag(inbox.db, chat, y1, "I want to end it all", kind="safeguarding", category="suicidal_thoughts",
+                       evidence="end it all")
+    task_id = new_task(inbox.db, y1, chat)
+    other = new_user(inbox.db, [y2])
+    browser = signed_in(inbox, other)
+    queue = browser.get("/")
+    assert queue.status_code == 200
+    assert chat.public_id not in queue.text and "end it all" not in queue.text and "Riverside" not in queue.text
+    items = browser.get("/queue.json").json()["items"]
+    assert all(item["practice"] == "Hillside Medical Centre" for item in items)
+    assert not any(chat.public_id in item["url"] for item in items)
+    for path in (f"/c/{chat.public_id}", f"/flag/{flag_id}", "/c/" + "0" * 32, "/c/not-an-id", "/flag/999999"):
+        response = browser.get(path)
+        assert response.status_code == 404, path
+        assert "Private" not in response.text and "end it all" not in response.text
+    for path in (f"/c/{chat.public_id}/take", f"/c/{chat.public_id}/resolve", f"/c/{chat.public_id}/note",
+                 f"/tasks/{task_id}/done", f"/flag/{flag_id}/resolve"):
+        assert browser.post(path, {"text": "x"}).status_code == 404, path
+    tasks = browser.get("/tasks")
+    assert f"task-{task_id}" not in tasks.text
+    with session_scope(inbox.db) as session:
+        assert session.get(Conversation, chat.id).assigned_user_id is None
+        assert session.get(Flag, flag_id).acknowledged_at is None and session.get(Flag, flag_id).resolved_at is None
+        assert session.get(Task, task_id).status == "open"
+        assert session.scalars(select(Note).where(Note.conversation_id == chat.id)).all() == []
+    assert ("not_found", f"conversation:{chat.public_id}", None) in audit_rows(inbox.db, other)
+    # A coordinator cannot open the users page.
+    assert browser.get("/users").status_code == 403
+
+
+# -- the queue --------------------------------------------------------------------------------------------
+
+def test_the_queue_puts_urgent_flags_first_then_soon_then_the_rest_oldest_first(inbox):
+    practice = new_practice(inbox.db)
+    minute = dt.timedelta(minutes=1)
+    chats = [new_conversation(inbox.db, practice, since=utcnow() - 90 * minute) for _ in range(6)]
+    task_old = new_task(inbox.db, practice, chats[0], age=60 * minute)
+    soon_old = new_flag(inbox.db, chats[1], practice, "a bit breathless", severity="soon", age=50 * minute)
+    # Overdue; already escalated so the gateway's own checker leaves it alone.
+    urgent_new = new_flag(inbox.db, chats[2], practice, "chest pain", age=5 * minute)
+    urgent_old = new_flag(inbox.db, chats[3], practice, "fever 39", age=20 * minute, escalated_at=utcnow())
+    soon_new = new_flag(inbox.db, chats[4], practice, "feeling low", severity="soon", kind="safeguarding",
+                        category="low_mood", evidence="low", age=2 * minute)
+    handed_over = chats[5]  # no flag, no task: listed as a conversation waiting since 90 min ago
+    task_new = new_task(inbox.db, practice, None, kind="unknown_number", age=3 * minute)
+    user = new_user(inbox.db, [practice])
+    browser = signed_in(inbox, user)
+    expected = [f"flag:{urgent_old}", f"flag:{urgent_new}", f"flag:{soon_old}", f"flag:{soon_new}",
+                f"conversation:{handed_over.id}", f"task:{task_old}", f"task:{task_new}"]
+    page = browser.get("/")
+    assert queue_keys(page.text) == expected
+    data = browser.get("/queue.json").json()
+    assert [item["key"] for item in data["items"]] == expected
+    first = data["items"][0]
+    assert first["label"] == "Urgent" and first["kind"] == "Clinical flag" and first["category"] == "Possible sepsis"
+    assert first["evidence"] == "temperature of 38; shivering" and first["waiting"] == "20 min"
+    assert first["sla"].startswith("OVERDUE by 5 min") and "duty clinician texted" in first["sla"]
+    assert re.fullmatch(r"(9|10) min left \(pick up within 15 min\)", data["items"][1]["sla"])
+    assert data["items"][2]["sla"].endswith("(pick up today)") or data["items"][2]["sla"].startswith("OVERDUE")
+    assert data["items"][4]["kind"] == "Conversation handed over" and data["items"][4]["waiting"] == "1 h 30 min"
+    # The flags' own tasks are not listed twice; links carry only opaque ids.
+    assert len(data["items"]) == 7
+    for item in data["items"]:
+        assert re.fullmatch(r"/inbox/(c/[0-9a-f]{32}|tasks#task-\d+|flag/\d+)", item["url"]), item["url"]
+    for chat in chats:
+        assert chat.mobile not in page.text and "Smith" not in page.text
+    assert 'src="/inbox/static/queue.js"' in page.text and "<script>" not in page.text
+    # Taken flags stay until resolved; a resolved conversation leaves the queue.
+    browser.post(f"/c/{chats[3].public_id}/take")
+    browser.post(f"/c/{chats[3].public_id}/resolve", {"close": "yes"})
+    after = [item["key"] for item in browser.get("/queue.json").json()["items"]]
+    assert after == expected[1:]
+    assert "view_queue" in actions_of(inbox.db, user) and "view_queue_json" in actions_of(inbox.db, user)
+
+
+# -- working a conversation --------------------------------------------------------------------------------
+
+def test_take_over_reply_note_task_hand_back_and_resolve(inbox):
+    y1 = practice_id(inbox.db, "Y00001")
+    chat = new_conversation(inbox.db, y1, status="active", first_name="Jo", last_name="Bloggs")
+    patient_text(inbox.db, chat, "12/03/1961", utcnow() - dt.timedelta(minutes=6))
+    flag_id = new_flag(inbox.db, chat, y1, "I've got a temperature of 38 and I'm shivering")
+    task_id = new_task(inbox.db, y1, chat, kind="message_while_handed_over")
+    username = new_user(inbox.db, [y1])
+    browser = signed_in(inbox, username)
+    page = browser.get(f"/c/{chat.public_id}")
+    assert page.status_code == 200
+    assert "I&#39;ve got a temperature of 38" in page.text and "temperature of 38; shivering" in page.text
+    assert "Jo Bloggs" in page.text and chat.mobile in page.text
+
+    # Replying needs the conversation taken over first.
+    refused = browser.post(f"/c/{chat.public_id}/reply", {"text": "Hello"})
+    assert refused.status_code == 400 and "Take it over before you reply" in refused.text
+
+    taken = browser.post(f"/c/{chat.public_id}/take")
+    assert taken.status_code == 303 and taken.headers["Location"] == f"/inbox/c/{chat.public_id}?done=taken"
+    with session_scope(inbox.db) as session:
+        conversation = session.get(Conversation, chat.id)
+        user_id = session.scalar(select(User.id).where(User.username == username))
+        assert conversation.status == "handed_over" and conversation.assigned_user_id == user_id
+        assert session.get(Flag, flag_id).acknowledged_at is not None
+    assert "You have taken over this conversation" in browser.get(taken.headers["Location"]).text
+
+    reply = "Hello Jo, this is Sam at Riverside Surgery. Please call 111 now. We will phone you today."
+    sent = browser.post(f"/c/{chat.public_id}/reply", {"text": reply})
+    assert sent.status_code == 303
+    (delivered,) = inbox.fake.wait_for_messages(1, to=chat.mobile)
+    assert delivered["body"] == reply and delivered["from"] == PRACTICE_NUMBER
+    with session_scope(inbox.db) as session:
+        (outbound,) = session.scalars(select(OutboundMessage).where(OutboundMessage.conversation_id == chat.id)).all()
+        assert outbound.idempotency_key.startswith("human:") and outbound.purpose == "reply"
+        assert outbound.patient_id == chat.patient_id
+    page = browser.get(f"/c/{chat.public_id}")
+    assert reply in page.text and f"Coordinator {username}" in page.text
+
+    too_long = browser.post(f"/c/{chat.public_id}/reply", {"text": "x" * 1601})
+    assert too_long.status_code == 400 and "1601 characters long" in too_long.text and "at most 1600" in too_long.text
+    with session_scope(inbox.db) as session:
+        assert session.scalar(select(func.count()).select_from(OutboundMessage)
+                              .where(OutboundMessage.conversation_id == chat.id)) == 1
+
+    assert browser.post(f"/c/{chat.public_id}/note", {"text": "Phoned, no answer. Try at 2pm."}).status_code == 303
+    assert "Phoned, no answer. Try at 2pm." in browser.get(f"/c/{chat.public_id}").text
+    assert browser.post(f"/tasks/{task_id}/done", {"back": "conversation"}).headers["Location"] == \
+        f"/inbox/c/{chat.public_id}?done=task_done"
+
+    back = browser.post(f"/c/{chat.public_id}/handback")
+    assert back.status_code == 303
+    with session_scope(inbox.db) as session:
+        conversation = session.get(Conversation, chat.id)
+        assert conversation.status == "active" and conversation.assigned_user_id is None
+        assert session.get(Task, task_id).status == "done"
+        assert session.scalars(select(Note.text).where(Note.conversation_id == chat.id)).all() == \
+            ["Phoned, no answer. Try at 2pm."]
+        # Handing back sends nothing: the assistant answers the patient's next text.
+        assert session.scalar(select(func.count()).select_from(OutboundMessage)
+                              .where(OutboundMessage.conversation_id == chat.id)) == 1
+    assert browser.post(f"/c/{chat.public_id}/reply", {"text": "more"}).status_code == 400
+
+    assert browser.post(f"/c/{chat.public_id}/resolve", {"outcome": "not-a-kind"}).status_code == 400
+    resolved = browser.post(f"/c/{chat.public_id}/resolve", {"outcome": "informed"})
+    assert resolved.status_code == 303
+    script = script_for(inbox.settings.practices_dir, "Y00001")
+    with session_scope(inbox.db) as session:
+        assert session.get(Flag, flag_id).resolved_at is not None
+        assert session.scalars(select(Task.status).where(Task.conversation_id == chat.id)).all() == ["done", "done"]
+        (outcome,) = session.scalars(select(Outcome).where(Outcome.conversation_id == chat.id)).all()
+        assert (outcome.kind, outcome.cluster, outcome.code) == \
+            ("informed", "CANPCSUPP_COD", script.code_for("CANPCSUPP_COD"))
+        assert session.get(Conversation, chat.id).status == "active"
+    assert chat.public_id not in browser.get("/").text
+
+    rows = audit_rows(inbox.db, username)
+    actions = [action for action, _target, _detail in rows]
+    for action in ("view_conversation", "take_over", "reply", "reply_refused", "add_note", "task_done",
+                   "hand_back", "resolve"):
+        assert action in actions, action
+    assert ("task_done", f"task:{task_id}", "kind message_while_handed_over") in rows
+    target = f"conversation:{chat.id}"
+    assert {t for a, t, _d in rows if a in ("take_over", "reply", "add_note", "hand_back", "resolve")} == {target}
+    for _action, _target, detail in rows:  # no message text in the audit log
+        assert "Riverside" not in (detail or "") and "Phoned" not in (detail or "") and "xxxx" not in (detail or "")
+
+
+def test_patient_text_is_shown_as_text_never_as_markup(inbox):
+    y1 = practice_id(inbox.db, "Y00001")
+    chat = new_conversation(inbox.db, y1, first_name="<b>Bold</b>")
+    new_flag(inbox.db, chat, y1, "<script>alert(1)</script> I have chest pain", severity="urgent",
+             evidence="<img src=x onerror=alert(2)> chest pain")
+    browser = signed_in(inbox, new_user(inbox.db, [y1]))
+    page = browser.get(f"/c/{chat.public_id}")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; I have chest pain" in page.text
+    assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
+    assert "&lt;img src=x onerror=alert(2)&gt; chest pain" in page.text and "&lt;b&gt;Bold&lt;/b&gt;" in page.text
+    assert "onerror=alert" not in page.text.replace("&lt;img src=x onerror=alert(2)&gt;", "")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
+    queue = browser.get("/")
+    assert "<img src=x" not in queue.text and "&lt;img src=x onerror=alert(2)&gt; chest pain" in queue.text
+    # JSON carries the raw text; the page's script puts it in with textContent.
+    items = browser.get("/queue.json").json()["items"]
+    assert any(item["evidence"] == "<img src=x onerror=alert(2)> chest pain" for item in items)
+
+
+# -- escalation -----------------------------------------------------------------------------------------
+
+def test_the_gateway_escalates_a_flag_left_unpicked_since_before_it_started(inbox):
+    text = inbox.fake.wait_for_messages(1, to=DUTY_Y00001, timeout=30)[0]
+    assert text["body"] == ESCALATION_TEXT.format(practice="Riverside Surgery", minutes=20)
+    assert text["from"] == PRACTICE_NUMBER
+    with session_scope(inbox.db) as session:
+        flag = session.scalar(select(Flag).where(Flag.category == "breathing"))
+        assert flag.escalated_at is not None
+        assert session.scalar(select(AuditEntry.action).where(AuditEntry.target == f"flag:{flag.id}")) == "escalate"
+
+
+def test_escalate_overdue_texts_the_duty_clinician_once_per_unpicked_urgent_flag(settings, fake_twilio, tmp_path,
+                                                                                  monkeypatch):
+    folder = practices_folder(tmp_path)
+    settings = make_settings(settings.database_url, fake_twilio.base_url, practices_dir=folder)
+    monkeypatch.setenv("ESCALATION_MINUTES", "15")
+    db = settings.database_url
+    with session_scope(db) as session:
+        for code in ("Y00001", "Y00002"):
+            ensure_practice(session, script_for(folder, code))
+    y1, y2 = practice_id(db, "Y00001"), practice_id(db, "Y00002")
+    now = dt.datetime(2026, 11, 23, 10, 30)  # explicit: the flags below are placed relative to it
+
+    def flag(practice, minutes_old, **kwargs):
+        chat = new_conversation(db, practice)
+        return new_flag(db, chat, practice, "fever and shaking", created=now - dt.timedelta(minutes=minutes_old),
+                        **kwargs)
+
+    overdue = flag(y1, 16)
+    overdue_other_practice = flag(y2, 40)
+    young = flag(y1, 14)                                         # not yet 15 minutes
+    flag(y1, 30, acknowledged_at=now)                            # picked up
+    flag(y1, 30, severity="soon")                                # not urgent
+    flag(y1, 30, resolved_at=now, acknowledged_at=now)           # done
+
+    assert escalate_overdue(settings, now) == 2
+    assert escalate_overdue(settings, now + dt.timedelta(seconds=30)) == 0  # once per flag
+    sender = Sender(settings)
+    assert sender.send_due() == 2
+    texts = fake_twilio.wait_for_messages(2)
+    assert sorted((m["to"], m["from"], m["body"]) for m in texts) == sorted([
+        (DUTY_Y00001, PRACTICE_NUMBER, "URGENT: a patient safety flag at Riverside Surgery has not been picked up "
+                                       "for 16 minutes. Please open the coordinator inbox now."),
+        (DUTY_Y00002, SENDER_Y00002, "URGENT: a patient safety flag at Hillside Medical Centre has not been picked "
+                                     "up for 40 minutes. Please open the coordinator inbox now."),
+    ])
+    with session_scope(db) as session:
+        escalated = session.scalars(select(Flag.id).where(Flag.escalated_at.is_not(None)).order_by(Flag.id)).all()
+        assert escalated == sorted([overdue, overdue_other_practice])
+        assert sorted(session.scalars(select(OutboundMessage.idempotency_key)).all()) == \
+            sorted([f"escalate:{overdue}", f"escalate:{overdue_other_practice}"])
+        assert all(m.patient_id is None and m.conversation_id is None
+                   for m in session.scalars(select(OutboundMessage)))
+        audits = session.scalars(select(AuditEntry).where(AuditEntry.action == "escalate")).all()
+        assert sorted(a.target for a in audits) == sorted([f"flag:{overdue}", f"flag:{overdue_other_practice}"])
+    # Later the young flag is overdue too: it alone is escalated, and still nothing twice.
+    assert escalate_overdue(settings, now + dt.timedelta(minutes=2)) == 1
+    assert escalate_overdue(settings, now + dt.timedelta(hours=3)) == 0
+    assert sender.send_due() == 1
+    assert fake_twilio.wait_for_messages(3)[-1]["body"] == ESCALATION_TEXT.format(practice="Riverside Surgery",
+                                                                                  minutes=16)
+    with session_scope(db) as session:
+        assert session.get(Flag, young).escalated_at == now + dt.timedelta(minutes=2)
+
+
+def test_the_escalation_limit_comes_from_escalation_minutes(settings, tmp_path, monkeypatch):
+    from bot.config import ConfigError
+    from bot.inbox.escalation import escalation_minutes
+
+    monkeypatch.setenv("ESCALATION_MINUTES", "5")
+    assert escalation_minutes(settings) == 5
+    monkeypatch.delenv("ESCALATION_MINUTES")
+    assert escalation_minutes(settings) == 15
+    monkeypatch.setenv("ESCALATION_MINUTES", "soon")
+    with pytest.raises(ConfigError, match="ESCALATION_MINUTES"):
+        escalation_minutes(settings)
+
+
+# -- flags without a conversation, the tasks page, the users page -------------------------------------------
+
+def test_a_flag_from_an_unknown_number_has_its_own_page(inbox):
+    y1 = practice_id(inbox.db, "Y00001")
+    with session_scope(inbox.db) as session:
+        message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number="+447700900999",
+                                 to_number=PRACTICE_NUMBER, body="who is this? I feel like ending it",
+                                 status="processed", handled_by="safety")
+        session.add(message)
+        session.flush()
+        flag = Flag(practice_id=y1, inbound_message_id=message.id, kind="safeguarding", severity="urgent",
+                    category="suicidal_thoughts", evidence="ending it")
+        session.add(flag)
+        session.flush()
+        session.add(Task(practice_id=y1, inbound_message_id=message.id, kind="flag_safeguarding",
+                         detail="URGENT safeguarding flag. Read the message and contact the sender."))
+        flag_id = flag.id
+    username = new_user(inbox.db, [y1])
+    browser = signed_in(inbox, username)
+    (item,) = [i for i in browser.get("/queue.json").json()["items"] if i["key"] == f"flag:{flag_id}"]
+    assert item["url"] == f"/inbox/flag/{flag_id}" and item["kind"] == "Safeguarding flag"
+    page = browser.get(item["url"])
+    assert page.status_code == 200
+    assert "who is this? I feel like ending it" in page.text and "+447700900999" in page.text
+    assert browser.post(f"/flag/{flag_id}/take").status_code == 303
+    assert browser.post(f"/flag/{flag_id}/resolve").headers["Location"] == f"/inbox/flag/{flag_id}?done=resolved"
+    with session_scope(inbox.db) as session:
+        stored = session.get(Flag, flag_id)
+        assert stored.acknowledged_at is not None and stored.resolved_at is not None
+        assert session.scalar(select(Task.status).where(Task.inbound_message_id == stored.inbound_message_id)) == "done"
+    assert all(i["key"] != f"flag:{flag_id}" for i in browser.get("/queue.json").json()["items"])
+    assert ["view_flag", "acknowledge_flag", "resolve_flag"] == \
+        [a for a in actions_of(inbox.db, username) if a in ("view_flag", "acknowledge_flag", "resolve_flag")]
+
+
+def test_tasks_are_listed_and_marked_done_from_the_tasks_page(inbox):
+    practice = new_practice(inbox.db)
+    chat = new_conversation(inbox.db, practice)
+    task_id = new_task(inbox.db, practice, chat, kind="arrange_conversation")
+    username = new_user(inbox.db, [practice])
+    browser = signed_in(inbox, username)
+    page = browser.get("/tasks")
+    assert page.status_code == 200 and f'id="task-{task_id}"' in page.text and "Arrange conversation" in page.text
+    done = browser.post(f"/tasks/{task_id}/done")
+    assert done.status_code == 303 and done.headers["Location"] == "/inbox/tasks?done=task_done"
+    assert "No open tasks." in browser.get(done.headers["Location"]).text
+    with session_scope(inbox.db) as session:
+        task = session.get(Task, task_id)
+        assert task.status == "done" and task.closed_at is not None
+    assert ("task_done", f"task:{task_id}", "kind arrange_conversation") in audit_rows(inbox.db, username)
+    assert "view_tasks" in actions_of(inbox.db, username)
+
+
+def test_an_administrator_adds_a_user_with_practices(inbox):
+    y1, y2 = practice_id(inbox.db, "Y00001"), practice_id(inbox.db, "Y00002")
+    admin_name = new_user(inbox.db, [y1], role="admin")
+    admin = signed_in(inbox, admin_name)
+    name = f"new{uuid.uuid4().hex[:8]}"
+    refused = admin.http.post(inbox.url + "/users", data={"csrf": admin.csrf, "username": name,
+                                                          "password": PASSWORD, "role": "coordinator"},
+                              allow_redirects=False, timeout=30)
+    assert refused.status_code == 400 and "at least one practice" in refused.text
+    added = admin.http.post(inbox.url + "/users", allow_redirects=False, timeout=30,
+                            data=[("csrf", admin.csrf), ("username", name), ("password", PASSWORD),
+                                  ("role", "coordinator"), ("phone", "+447700900010"),
+                                  ("practice", str(y1)), ("practice", str(y2))])
+    assert added.status_code == 303 and added.headers["Location"] == "/inbox/users?done=user_added"
+    listing = admin.get("/users").text
+    assert name in listing and "Hillside Medical Centre (Y00002), Riverside Surgery (Y00001)" in listing
+    assert signed_in(inbox, name).get("/").status_code == 200
+    with session_scope(inbox.db) as session:
+        user = session.scalar(select(User).where(User.username == name))
+        assert auth.practice_ids_of(session, user.id) == {y1, y2} and user.phone == "+447700900010"
+    assert "add_user" in actions_of(inbox.db, admin_name)
+
+
+def test_the_session_cookie_is_secure_behind_https():
+    from sanic.response import text as plain
+
+    from bot.inbox.app import _cookie
+
+    response = plain("")
+    _cookie(response, "inbox_session", "token", secure=True, max_age=60)
+    header = str(response.cookies["inbox_session"])
+    assert "Secure" in header and "HttpOnly" in header and "SameSite=Strict" in header and "Path=/inbox" in header

@@ -1,0 +1,176 @@
+"""The coordinator inbox in a real browser: Playwright's sync API drives Debian's Chromium
+(/usr/bin/chromium; Playwright's own browsers are never downloaded) against a real gateway process
+on SQLite, with the twilio client sending to a Twilio-compatible fake.
+
+Screenshots of the queue and of a conversation are saved as /tmp/inbox-queue.png and
+/tmp/inbox-conversation.png for a person to look at.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.models import Conversation, Flag, Outcome, utcnow
+from tests.test_inbox import PASSWORD, PRACTICE_NUMBER, new_conversation, new_flag, new_practice, new_task, \
+    new_user, practice_id, start_inbox, stop_inbox
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+XSS = "<script>alert(1)</script>"
+MINUTE = dt.timedelta(minutes=1)
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory):
+    deployment = start_inbox("sqlite", tmp_path_factory.mktemp("inbox-browser"))
+    try:
+        yield deployment
+    finally:
+        stop_inbox(deployment)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.dialogs = []  # every alert/confirm that fires: there must be none
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def sign_in(page: Page, inbox, username: str) -> None:
+    page.goto(inbox.url + "/")
+    expect(page).to_have_url(re.compile(r"/inbox/login$"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/inbox/$"))
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+
+
+def test_a_coordinator_picks_up_an_urgent_flag_replies_hands_back_and_resolves(inbox, page):
+    y1 = practice_id(inbox.db, "Y00001")
+    older_task_chat = new_conversation(inbox.db, y1, first_name="Task", since=utcnow() - 60 * MINUTE)
+    new_task(inbox.db, y1, older_task_chat, age=45 * MINUTE)
+    soon_chat = new_conversation(inbox.db, y1, first_name="Soon")
+    soon = new_flag(inbox.db, soon_chat, y1, "I have been a bit breathless on the stairs", severity="soon",
+                    category="breathing", evidence="breathless", age=30 * MINUTE)
+    chat = new_conversation(inbox.db, y1, first_name="Alex", last_name="Example")
+    urgent = new_flag(inbox.db, chat, y1, f"{XSS} my temperature is 38.5 and I am shivering",
+                      evidence="<img src=x onerror=alert(2)> temperature is 38.5; shivering", age=3 * MINUTE)
+    sign_in(page, inbox, new_user(inbox.db, [y1]))
+
+    rows = page.locator("#queue-rows tr")
+    expect(rows.first).to_have_attribute("data-key", f"flag:{urgent}")
+    expect(rows.first.locator(".tag")).to_have_text("Urgent")
+    expect(rows.nth(1)).to_have_attribute("data-key", f"flag:{soon}")
+    expect(rows.first).to_contain_text("<img src=x onerror=alert(2)> temperature is 38.5; shivering")
+    expect(rows.first.locator(".sla")).to_contain_text("min left (pick up within 15 min)")
+
+    # The page refreshes itself: an older urgent flag arriving now goes to the top, without a reload.
+    late_chat = new_conversation(inbox.db, y1, first_name="Late")
+    late = new_flag(inbox.db, late_chat, y1, "sudden weakness in both legs", category="spinal_cord_compression",
+                    evidence="weakness in both legs", age=8 * MINUTE)
+    expect(rows.first).to_have_attribute("data-key", f"flag:{late}", timeout=15_000)
+    expect(rows.nth(1)).to_have_attribute("data-key", f"flag:{urgent}")
+    expect(page).to_have_title(re.compile(r"^\(2 urgent\) Coordinator inbox"))
+    page.screenshot(path="/tmp/inbox-queue.png", full_page=True)
+
+    rows.nth(1).get_by_role("link", name="Open").click()
+    expect(page).to_have_url(re.compile(rf"/inbox/c/{chat.public_id}$"))
+    expect(page.get_by_text(f"{XSS} my temperature is 38.5 and I am shivering")).to_be_visible()
+    assert page.locator("script").count() == 0  # the patient's text added no script element
+
+    page.get_by_role("button", name="Take over").click()
+    expect(page.get_by_role("status")).to_contain_text("You have taken over this conversation")
+    expect(page.get_by_text("Picked up")).to_be_visible()
+
+    reply = "Hello Alex, this is Sam at Riverside Surgery. Please call 111 now and tell them about your temperature."
+    page.get_by_label("Reply to the patient by text").fill(reply)
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.get_by_role("status")).to_contain_text("Your reply is queued")
+    (sent,) = inbox.fake.wait_for_messages(1, to=chat.mobile)
+    assert sent["body"] == reply and sent["from"] == PRACTICE_NUMBER
+    page.reload()
+    expect(page.locator(".msg-out").last).to_contain_text(reply)
+    expect(page.locator(".msg-out").last.locator(".meta")).to_contain_text(re.compile("sent|delivered"))
+    page.screenshot(path="/tmp/inbox-conversation.png", full_page=True)
+
+    page.get_by_role("button", name="Hand back to the assistant").click()
+    expect(page.get_by_role("status")).to_contain_text("Handed back to the assistant")
+    expect(page.get_by_text("The assistant is answering")).to_be_visible()
+
+    page.get_by_label("Outcome for the clinical record (optional)").select_option("informed")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.get_by_role("status")).to_have_text("Resolved.")
+    expect(page.locator("#outcomes")).to_contain_text("Informed of support (CAN005) · CANPCSUPP_COD")
+    with session_scope(inbox.db) as session:
+        flag = session.get(Flag, urgent)
+        assert flag.acknowledged_at is not None and flag.resolved_at is not None
+        conversation = session.get(Conversation, chat.id)
+        assert conversation.status == "active" and conversation.assigned_user_id is None
+        assert session.scalars(select(Outcome.kind).where(Outcome.conversation_id == chat.id)).all() == ["informed"]
+
+    page.get_by_role("link", name="Back to the queue").click()
+    expect(rows.first).to_have_attribute("data-key", f"flag:{late}")
+    expect(page.locator(f'#queue-rows tr[data-key="flag:{urgent}"]')).to_have_count(0)
+    # One more refresh by the page's script; no script ever ran from a patient's words.
+    before = page.locator("#queue-updated").inner_text()
+    expect(page.locator("#queue-updated")).not_to_have_text(before, timeout=15_000)
+    assert page.dialogs == []
+
+
+def test_hostile_text_in_the_live_queue_stays_text(inbox, page):
+    y2 = practice_id(inbox.db, "Y00002")
+    chat = new_conversation(inbox.db, y2, first_name="<b>Eve</b>")
+    new_flag(inbox.db, chat, y2, f"{XSS} help", evidence=f"{XSS}<img src=x onerror=alert(2)>", age=MINUTE)
+    sign_in(page, inbox, new_user(inbox.db, [y2]))
+    first = page.locator("#queue-rows tr").first
+    expect(first.locator(".evidence")).to_have_text(f"{XSS}<img src=x onerror=alert(2)>")
+    before = page.locator("#queue-updated").inner_text()
+    expect(page.locator("#queue-updated")).not_to_have_text(before, timeout=15_000)  # re-rendered by the script
+    expect(first.locator(".evidence")).to_have_text(f"{XSS}<img src=x onerror=alert(2)>")
+    assert page.locator("#queue-rows img").count() == 0 and page.locator("#queue-rows script").count() == 0
+    first.get_by_role("link", name="Open").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("<b>Eve</b> Smith")
+    expect(page.get_by_text(f"{XSS} help")).to_be_visible()
+    assert page.dialogs == []
+
+
+def test_a_user_of_another_practice_sees_an_empty_queue(inbox, page):
+    y1 = practice_id(inbox.db, "Y00001")
+    chat = new_conversation(inbox.db, y1, first_name="Hidden")
+    new_flag(inbox.db, chat, y1, "chest pain", category="chest_pain", evidence="chest pain")
+    practice = new_practice(inbox.db)
+    sign_in(page, inbox, new_user(inbox.db, [practice]))
+    expect(page.get_by_text("Nothing is waiting.")).to_be_visible()
+    expect(page.locator("#queue-table")).to_be_hidden()
+    before = page.locator("#queue-updated").inner_text()
+    expect(page.locator("#queue-updated")).not_to_have_text(before, timeout=15_000)  # after a refresh too
+    expect(page.get_by_text("Nothing is waiting.")).to_be_visible()
+    assert page.locator("#queue-rows tr").count() == 0
+    response = page.goto(f"{inbox.url}/c/{chat.public_id}")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    assert "Hidden" not in page.content()
