@@ -317,6 +317,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # twilio's client logs every request's URL, query and headers at INFO: keep it to problems.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     from bot.outreach import OutreachError
     from bot.phones import PhoneError
     from bot.scripts import ScriptError

@@ -113,6 +113,7 @@ class Processor:
             with session_scope(self.settings.database_url) as session:
                 message = session.get(InboundMessage, inbound_id)
                 conversation = session.get(Conversation, message.conversation_id)
+                texts = [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1]]  # a repeat is a fault
                 if len(texts) > MAX_REPLIES_PER_TURN:
                     # A dialogue fault (a loop) must not flood a patient: send the start, hand over.
                     log.error("turn for inbound %s produced %d texts; handing over", inbound_id, len(texts))

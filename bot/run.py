@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -30,6 +31,27 @@ def _port(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _demo_coordinator(database_url: str) -> str:
+    """A coordinator of both example practices for the local inbox, with a fresh password each run."""
+    from sqlalchemy import select
+
+    from bot.db import session_scope
+    from bot.inbox.auth import create_user, hash_password
+    from bot.models import Practice, User
+    from bot.outreach import ensure_practice
+    from bot.scripts import load_all
+
+    password = "demo-" + secrets.token_urlsafe(9)
+    with session_scope(database_url) as session:
+        practices = [ensure_practice(session, s) for s in load_all(PROJECT_ROOT / "practices").values()]
+        user = session.scalar(select(User).where(User.username == "demo"))
+        if user is None:
+            create_user(session, "demo", password, practices, role="admin")
+        else:
+            user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
+    return password
+
+
 def main() -> int:
     var = PROJECT_ROOT / "var"
     gateway_port, simulator_port = _port("GATEWAY_PORT", 8000), _port("SIMULATOR_PORT", 8010)
@@ -50,6 +72,8 @@ def main() -> int:
     add_patient(settings, **{k: v for k, v in DEMO_PATIENT.items() if k != "ods_code"},
                 ods_code=DEMO_PATIENT["ods_code"])
 
+    demo_password = _demo_coordinator(database_url)
+
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
@@ -64,6 +88,7 @@ The assistant is running.
   Simulated phones:  http://127.0.0.1:{simulator_port}   (click "Start outreach", then reply as the patient;
                      the demo patient's date of birth is 12/03/1961)
   SMS gateway:       {gateway_url}   (POST /sms/inbound, /sms/status; GET /health)
+  Coordinator inbox: {gateway_url}/inbox   (user "demo", password "{demo_password}" - new each run)
   Rasa server:       {stack.rasa_url}
   From a shell:      .venv/bin/outreach show 07700900123   |   .venv/bin/outreach tasks
 Press Ctrl-C to stop.""", flush=True)
