@@ -19,7 +19,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from bot import inbound, outbox, spool
+from bot import inbound, outbox, safety, spool
 from bot.config import Settings
 from bot.db import get_engine, session_scope
 from bot.dialogue import RasaClient
@@ -79,6 +79,8 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
 
     @app.after_server_start
     async def start_background(app_: Sanic, _loop) -> None:
+        # Build the safety screen before the first text arrives (and before /health answers).
+        safety.warm_up()
         if background:
             threading.Thread(target=sender.run_forever, name="sender", daemon=True).start()
             threading.Thread(target=sweep_forever, name="sweep", daemon=True).start()
