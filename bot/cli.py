@@ -241,6 +241,18 @@ def cmd_due(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_patients_import(args: argparse.Namespace) -> int:
+    from bot.register import run_import_command
+
+    return run_import_command(args)
+
+
+def cmd_scripts(args: argparse.Namespace) -> int:
+    from bot.script_check import run_scripts_command
+
+    return run_scripts_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outreach", description="CAN005 SMS outreach assistant")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail (never message texts)")
@@ -260,6 +272,27 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--diagnosed", required=True, type=_iso_date, help="diagnosis date, YYYY-MM-DD")
     add.add_argument("--nhs-number", default=None)
     add.set_defaults(func=cmd_patients_add)
+
+    imp = patients.add_parser("import", help="import a practice's cancer register (CSV); a bad file is refused "
+                                             "as a whole unless --skip-invalid")
+    imp.add_argument("file", help="the register export, UTF-8 CSV (columns: see the README)")
+    imp.add_argument("--practice", required=True, help="the practice's ODS code, e.g. Y00001")
+    imp.add_argument("--skip-invalid", action="store_true",
+                     help="import the good rows and write the bad ones, with an error column, to --rejects")
+    imp.add_argument("--rejects", default=None, metavar="CSV",
+                     help="where --skip-invalid writes rejected rows (default: FILE.rejects.csv beside FILE)")
+    imp.set_defaults(func=cmd_patients_import)
+
+    practice_scripts = sub.add_parser("scripts", help="practice scripts").add_subparsers(
+        dest="scripts_command", required=True)
+    scripts_check = practice_scripts.add_parser(
+        "check", help="check every practice's texts (GSM-7, SMS parts, reading age, not-monitored sentence); "
+                      "exit code 1 on any error")
+    scripts_check.add_argument("--practice", default=None, metavar="ODS", help="only this practice")
+    scripts_check.set_defaults(func=cmd_scripts)
+    scripts_preview = practice_scripts.add_parser("preview", help="a whole sample conversation with every text")
+    scripts_preview.add_argument("--practice", required=True, metavar="ODS")
+    scripts_preview.set_defaults(func=cmd_scripts)
 
     start = sub.add_parser("start", help="begin the CAN005 conversation with a patient")
     start.add_argument("phone", help="the patient's mobile number")

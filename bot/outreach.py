@@ -44,6 +44,13 @@ def add_patient(settings: Settings, ods_code: str, first_name: str, last_name: s
         raise OutreachError(f"date of birth {date_of_birth} is not in the past")
     if diagnosis_date > today or diagnosis_date < date_of_birth:
         raise OutreachError(f"diagnosis date {diagnosis_date} must be between the date of birth and today")
+    if nhs_number:
+        from bot.register import nhs_number_problem
+
+        problem = nhs_number_problem(nhs_number)
+        if problem:
+            raise OutreachError(f"NHS number: {problem}")
+        nhs_number = "".join(nhs_number.split())
     number = normalise_mobile(mobile)
     script = script_for(settings.practices_dir, ods_code)
     with session_scope(settings.database_url) as session:
@@ -90,6 +97,8 @@ def open_conversation(settings: Settings, rasa: RasaClient, patient_id: int, key
         patient = session.get(Patient, patient_id)
         if patient.opted_out:
             raise OutreachError("the patient has opted out of texts (they can reply START)")
+        if patient.deceased_date is not None:
+            raise OutreachError("the register records this patient as deceased")
         existing = session.scalar(select(Conversation).where(
             Conversation.patient_id == patient.id, Conversation.status.in_(("active", "handed_over"))))
         if existing is not None:
