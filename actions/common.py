@@ -56,6 +56,15 @@ class ActionOptOut(Action):
         return [SlotSet("stage", "done")]
 
 
+class ActionSafetyHandover(ScriptedAction):
+    """Back-up only: the gateway's safety nets answer flags before the dialogue. If one still gets
+    here, a person reads it at once."""
+
+    action_name, message = "action_safety_handover", "handover_unclear"
+    task = ("flag_review", "The assistant thinks this text may be a red flag or safeguarding concern: read it now.")
+    hand_over = "possible flag"
+
+
 class ActionWelcome(ScriptedAction):
     action_name, message = "action_welcome", "welcome"
 

@@ -41,6 +41,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=ROOT / "tests" / "data" / "safety_labelled.csv")
     parser.add_argument("--repeat", type=int, default=5, help="timing passes over the set (default 5)")
+    parser.add_argument("--with-nlu", type=Path, metavar="MODEL", default=None,
+                        help="also run the second net (the NLU's flag intents, as the gateway does) "
+                             "with this trained model, e.g. models/can005.tar.gz")
     args = parser.parse_args()
 
     rows = load(args.csv)
@@ -97,7 +100,39 @@ def main() -> int:
     show("WRONG KIND", wrong_kind)
     show("SEVERITY LOWER THAN LABELLED", lower)
     show("FALSE ALARMS", false_alarms)
+    if args.with_nlu:
+        nlu_report(args.with_nlu, must, ordinary)
     return 1 if missed or wrong_kind else 0
+
+
+def nlu_report(model: Path, must: list, ordinary: list) -> None:
+    """Both nets together, as live texts meet them: rules first, then the NLU's flag intents."""
+    import asyncio
+    import logging
+
+    from rasa.core.agent import Agent
+
+    from bot.processor import NLU_FLAG_INTENTS, NLU_FLAG_THRESHOLD
+
+    logging.disable(logging.WARNING)
+    agent = Agent.load(str(model))
+
+    def nlu_kind(text: str):
+        ranking = asyncio.run(agent.parse_message(text))["intent_ranking"]
+        for item in ranking:
+            if item["name"] in NLU_FLAG_INTENTS and item["confidence"] >= NLU_FLAG_THRESHOLD:
+                return NLU_FLAG_INTENTS[item["name"]]
+        return None
+
+    extra_alarms = [row for row, flag in ordinary if flag is None and nlu_kind(row["text"])]
+    rules_alarms = sum(1 for _, flag in ordinary if flag is not None)
+    nlu_alone = sum(1 for row, _ in must if nlu_kind(row["text"]) is not None)
+    print(f"\nsecond net (NLU flag intents >= {NLU_FLAG_THRESHOLD}) with {model}:")
+    print(f"  NLU alone catches {nlu_alone}/{len(must)} must-flag texts")
+    print(f"  false alarms added to the rules': {len(extra_alarms)}; both nets together: "
+          f"{rules_alarms + len(extra_alarms)}/{len(ordinary)} = {(rules_alarms + len(extra_alarms)) / len(ordinary):.1%}")
+    for row in extra_alarms:
+        print(f"  - {row['text'][:100]!r}")
 
 
 if __name__ == "__main__":

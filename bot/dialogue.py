@@ -33,13 +33,17 @@ class RasaClient:
 
     def turn(self, sender_id: str, text: str, metadata: Optional[dict] = None) -> list[str]:
         """Send one patient message; return the bot's texts for this turn, in order."""
-        # A leading "/" would let a patient inject an intent ("/affirm"): Rasa must see plain text.
-        safe_text = text.lstrip().lstrip("/") if text.lstrip().startswith("/") else text
+        safe_text = _plain(text)
         if not safe_text.strip():
             safe_text = "/nlu_fallback"  # an empty text or a picture: treat as not understood
         answer = self._post("/webhooks/rest/webhook",
                             {"sender": sender_id, "message": safe_text, "metadata": metadata or {}})
         return [m["text"] for m in answer if m.get("text")]
+
+    def parse(self, text: str) -> list[tuple[str, float]]:
+        """The NLU's intent ranking for a text, without touching any conversation."""
+        answer = self._post("/model/parse", {"text": _plain(text) or " "})
+        return [(i["name"], float(i["confidence"])) for i in answer.get("intent_ranking") or []]
 
     def trigger(self, sender_id: str, intent: str) -> list[str]:
         """Start a proactive turn (the outreach opener) with an external intent."""
@@ -53,3 +57,8 @@ class RasaClient:
                                   timeout=2).status_code == 200
         except requests.RequestException:
             return False
+
+
+def _plain(text: str) -> str:
+    """A leading "/" would let a patient inject an intent ("/affirm"): Rasa must see plain text."""
+    return text.lstrip().lstrip("/") if text.lstrip().startswith("/") else text

@@ -399,3 +399,19 @@ def test_an_ordinary_reply_is_not_flagged(deployment):
     phone.text("12/03/1961", 2)
     assert phone.text("no temperature, feeling fine, no thanks", 1) == [say("declined")]
     assert flags_of(deployment, phone) == []
+
+
+def test_the_nlu_second_net_catches_what_the_rules_miss(deployment):
+    from bot.models import Flag
+    from bot.safety import screen
+
+    text = "things at home are not safe for me"
+    assert screen(text) is None  # the rules alone miss this one
+    phone = Phone(deployment)
+    phone.start()
+    (reply,) = phone.text(text, 1)
+    assert reply == say("safety_safeguarding")
+    with session_scope(deployment.settings.database_url) as session:
+        flag = session.scalar(select(Flag).where(Flag.patient_id == phone.patient(session).id))
+        assert (flag.kind, flag.source) == ("safeguarding", "nlu")
+    assert phone.conversation_status() == "handed_over"
