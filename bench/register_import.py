@@ -80,6 +80,17 @@ def run(label: str, url: str, files: dict) -> None:
         print(f"{label:10} {name:20} {seconds:6.2f} s (checking {report.check_seconds:5.2f} s, writing "
               f"{report.write_seconds:5.2f} s)  added {report.added}, updated {report.updated}, "
               f"unchanged {report.unchanged}", flush=True)
+    # The due list on the imported register: what the outreach worker asks on every pass.
+    from bot import cohort
+    from bot.db import session_scope
+
+    for _ in range(2):  # the first run warms the caches
+        started = time.perf_counter()
+        with session_scope(url) as session:
+            due = cohort.eligible(session, dt.date.today())
+            missed = cohort.missed(session, dt.date.today())
+        seconds = time.perf_counter() - started
+    print(f"{label:10} {'due + missed lists':20} {seconds:6.2f} s  ({len(due)} due, {len(missed)} missed)", flush=True)
 
 
 def main() -> int:

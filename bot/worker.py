@@ -23,7 +23,7 @@ from bot import cohort, outbox, records
 from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
-from bot.models import Conversation, InboundMessage, Invitation, Patient, utcnow
+from bot.models import Conversation, InboundMessage, Invitation, Patient, Task, utcnow
 from bot.outreach import OutreachError, open_conversation
 from bot.scripts import load_all, script_for
 from bot.send_window import SendWindow
@@ -132,6 +132,7 @@ class OutreachWorker:
             first = session.scalar(select(Invitation).where(Invitation.patient_id == patient_id, Invitation.number == 1))
             conversation_id = invitation.conversation_id or (first.conversation_id if number == 2 else None)
         if conversation_id is None:
+            self._interpreter_task_if_needed(patient_id)
             with session_scope(self.settings.database_url) as session:
                 # A worker that stopped after opening the conversation: adopt it rather than open another.
                 adopted = session.scalar(select(Conversation.id).where(
@@ -151,6 +152,19 @@ class OutreachWorker:
             invitation = session.scalar(select(Invitation).where(Invitation.patient_id == patient_id,
                                                                  Invitation.number == number))
             invitation.conversation_id, invitation.status, invitation.queued_at = conversation_id, "queued", now
+
+    def _interpreter_task_if_needed(self, patient_id: int) -> None:
+        """Practices supply only English scripts so far: a patient who prefers another language gets
+        the English text and a coordinator is asked to phone with an interpreter (once)."""
+        with session_scope(self.settings.database_url) as session:
+            patient = session.get(Patient, patient_id)
+            language = (patient.preferred_language or "en").lower()
+            if language == "en" or session.scalar(select(Task.id).where(
+                    Task.patient_id == patient_id, Task.kind == "interpreter_call")):
+                return
+            records.create_task(session, "interpreter_call",
+                                f"Prefers language '{language}', which has no practice script: phone with an "
+                                "interpreter.", patient.practice_id, patient_id=patient_id)
 
     def _finish_claimed(self, now: dt.datetime, report: WorkerReport) -> None:
         """Invitations claimed by a worker that stopped before queueing them (crash or restart)."""

@@ -21,6 +21,7 @@ from actions.common import (
     ActionAcknowledge,
     ActionOptOut,
     ActionRequestCall,
+    ActionSafetyHandover,
     ActionUnclear,
     ActionWelcome,
     ActionWhoIsThis,
@@ -148,14 +149,7 @@ def run(action, tracker: Tracker):
 # --- Names match the domain ------------------------------------------------------------------------
 
 
-def test_every_domain_action_has_a_class_with_that_name():
-    import yaml
-
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    classes = [ActionAskDateOfBirth, ValidateIdentityForm, ActionIdentityFailed, ActionOfferSupport,
-               ActionAcceptSupport, ActionDecline, ActionLater, ActionWhoIsThis, ActionWrongPerson,
-               ActionRequestCall, ActionOptOut, ActionWelcome, ActionAcknowledge, ActionUnclear]
-    assert sorted(cls().name() for cls in classes) == sorted(domain["actions"])
+# Which actions the action server serves is checked in tests/test_action_registry.py.
 
 
 # --- action_ask_date_of_birth ------------------------------------------------------------------------
@@ -491,6 +485,25 @@ def test_request_call_hands_over_with_a_callback_task(conversation, stage):
     assert (row.status, row.handover_reason) == ("handed_over", "callback requested")
 
 
+# --- action_safety_handover (the back-up when a flag intent reaches the dialogue) ----------------------
+
+
+@pytest.mark.parametrize("intent", ["clinical_flag", "safeguarding_flag"])
+def test_a_flag_intent_that_reaches_the_dialogue_goes_to_a_person(conversation, intent):
+    inbound_id = add_inbound(conversation, "things at home are not safe")
+    tracker = make_tracker(conversation["public_id"], intent=intent, text="things at home are not safe",
+                           inbound_id=inbound_id, slots={"stage": "offered"})
+
+    events, dispatcher = run(ActionSafetyHandover(), tracker)
+
+    assert events == []
+    assert texts(dispatcher) == [say("handover_unclear")]
+    (task,) = tasks(conversation)
+    assert (task.kind, task.inbound_message_id) == ("flag_review", inbound_id)
+    row = conversation_row(conversation)
+    assert (row.status, row.handover_reason) == ("handed_over", "possible flag")
+
+
 # --- action_opt_out ----------------------------------------------------------------------------------
 
 
@@ -626,7 +639,7 @@ def test_unclear_twice_in_a_row(conversation):
 
 ALL_ACTIONS = [ActionAskDateOfBirth, ActionIdentityFailed, ActionOfferSupport, ActionAcceptSupport, ActionDecline,
                ActionLater, ActionWhoIsThis, ActionWrongPerson, ActionRequestCall, ActionOptOut, ActionWelcome,
-               ActionAcknowledge, ActionUnclear]
+               ActionAcknowledge, ActionUnclear, ActionSafetyHandover]
 
 
 @pytest.mark.parametrize("action_class", ALL_ACTIONS, ids=lambda cls: cls().name())

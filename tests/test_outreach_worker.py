@@ -105,6 +105,20 @@ def test_second_invitation_after_seven_days_then_no_response(deployment):
         assert kinds(Outcome, quiet) == ["no_response"]   # recorded once
 
 
+def test_a_patient_preferring_another_language_gets_english_and_an_interpreter_call(deployment):
+    now = next_weekday_at(13)
+    number = add(deployment, 12, now)
+    with session_scope(deployment.settings.database_url) as session:
+        session.scalar(select(Patient).where(Patient.mobile == number)).preferred_language = "pl"
+    worker = OutreachWorker(deployment.settings, deployment.rasa())
+    worker.run_once(now, practices=["Y00002"])
+    sent_after_sender_settles(deployment, [number], 1)
+    assert texts_to(deployment, number) == [SCRIPT.render("opener", first_name="Sam")]
+    with session_scope(deployment.settings.database_url) as session:
+        patient = session.scalar(select(Patient).where(Patient.mobile == number))
+        assert session.scalars(select(Task.kind).where(Task.patient_id == patient.id)).all() == ["interpreter_call"]
+
+
 def test_two_workers_racing_invite_each_patient_once(deployment):
     now = next_weekday_at(14)
     numbers = [add(deployment, 20, now) for _ in range(6)]
@@ -143,3 +157,47 @@ def test_a_worker_restarted_mid_batch_finishes_the_claimed_invitation_once(deplo
 
     with session_scope(deployment.settings.database_url) as session:
         assert len(session.scalars(select(OutboundMessage).where(OutboundMessage.to_number == number)).all()) == 1
+
+
+def _nhs_number(seed: int) -> str:
+    """The first number from `seed` in the 999 test range whose check digit is valid."""
+    from bot.register import nhs_number_is_valid
+
+    return next(f"999{n:06d}{check}" for n in itertools.count(seed) for check in range(10)
+                if nhs_number_is_valid(f"999{n:06d}{check}"))
+
+
+def test_import_a_register_then_invite_reply_and_remind(deployment, tmp_path):
+    from bot.register import import_register
+
+    now = next_weekday_at(11, 30)
+    replier, silent = f"+447700900{next(_numbers):03d}", f"+447700900{next(_numbers):03d}"
+    diagnosed = lambda days: (now.date() - dt.timedelta(days=days)).isoformat()  # noqa: E731
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "nhs_number,first_name,last_name,date_of_birth,mobile,diagnosis_date,on_active_treatment,deceased_date\n"
+        f"{_nhs_number(1000)},Ria,Patel,1960-01-02,{replier},{diagnosed(70)},yes,\n"
+        f"{_nhs_number(2000)},Tom,Hughes,1955-07-08,{silent},{diagnosed(10)},no,\n"
+        f"{_nhs_number(3000)},Lee,Brown,1949-03-04,01632 960000,{diagnosed(20)},,\n"
+        f"{_nhs_number(4000)},Ann,Gray,1940-05-06,+447700900{next(_numbers):03d},{diagnosed(30)},,{diagnosed(1)}\n")
+    report = import_register(deployment.settings, register, "Y00002")
+    assert report.added == 2 and len(report.needs_phone_call) == 1 and len(report.deceased) == 1
+
+    worker = OutreachWorker(deployment.settings, deployment.rasa())
+    worker.run_once(now, practices=["Y00002"])
+    arrived = sent_after_sender_settles(deployment, [replier, silent], 2)
+    assert [m["to"] for m in arrived] == [replier, silent]    # day 70 before day 10
+    assert arrived[0]["body"] == SCRIPT.render("opener", first_name="Ria")
+
+    deployment.fake.send_inbound(deployment.inbound_url, replier, SENDER, "2/1/1960")
+    wait_for(lambda: len(texts_to(deployment, replier)) == 3, what="the support texts")
+    assert texts_to(deployment, replier)[1] == SCRIPT.render("support_info", first_name="Ria")
+
+    week = next_weekday_at(11, 30, after=(now + dt.timedelta(days=7)).date())
+    worker.run_once(week, practices=["Y00002"])
+    wait_for(lambda: len(texts_to(deployment, silent)) == 2, what="the reminder")
+    assert texts_to(deployment, silent) == [SCRIPT.render("opener", first_name="Tom")] * 2
+    assert len(texts_to(deployment, replier)) == 3           # informed: no reminder
+    with session_scope(deployment.settings.database_url) as session:
+        ria = session.scalar(select(Patient).where(Patient.mobile == replier))
+        assert session.scalar(select(Outcome.kind).where(Outcome.patient_id == ria.id)) == "informed"

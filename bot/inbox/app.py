@@ -255,26 +255,23 @@ def _conversation_for(scope: Scope, public_id: str) -> Optional[Conversation]:
     return conversation
 
 
-def _flag_for(scope: Scope, flag_id: int) -> Optional[Flag]:
-    flag = scope.session.get(Flag, flag_id)
-    if flag is None:
+def _visible(scope: Scope, row):
+    """A flag or task the viewer may see: its practice (or its conversation's) is one of theirs."""
+    if row is None:
         return None
-    practice_id = flag.practice_id
-    if practice_id is None and flag.conversation_id is not None:
+    practice_id = row.practice_id
+    if practice_id is None and row.conversation_id is not None:
         practice_id = scope.session.scalar(select(Conversation.practice_id)
-                                           .where(Conversation.id == flag.conversation_id))
-    return flag if practice_id in scope.viewer.practice_ids else None
+                                           .where(Conversation.id == row.conversation_id))
+    return row if practice_id in scope.viewer.practice_ids else None
+
+
+def _flag_for(scope: Scope, flag_id: int) -> Optional[Flag]:
+    return _visible(scope, scope.session.get(Flag, flag_id))
 
 
 def _task_for(scope: Scope, task_id: int) -> Optional[Task]:
-    task = scope.session.get(Task, task_id)
-    if task is None:
-        return None
-    practice_id = task.practice_id
-    if practice_id is None and task.conversation_id is not None:
-        practice_id = scope.session.scalar(select(Conversation.practice_id)
-                                           .where(Conversation.id == task.conversation_id))
-    return task if practice_id in scope.viewer.practice_ids else None
+    return _visible(scope, scope.session.get(Task, task_id))
 
 
 def conversation_view(scope: Scope, conversation: Conversation, minutes: float) -> dict[str, Any]:
