@@ -7,8 +7,10 @@ GET  /health       200 when the database answers.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 from typing import Mapping
 
@@ -59,6 +61,7 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
     sender = Sender(settings)
     processor = Processor(settings, RasaClient(settings.rasa_url, settings.rasa_token), on_outbox=sender.wake.set)
     stopping = threading.Event()
+    webhook_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook")
     app.ctx.settings, app.ctx.sender, app.ctx.processor = settings, sender, processor
     app.blueprint(inbox_blueprint(settings, sender.wake.set))
 
@@ -104,9 +107,13 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
         form = _form(request)
         if not _signed(settings, request, form):
             return text("invalid Twilio signature", status=403)
-        try:
+        def store() -> inbound.StoredInbound:
             with session_scope(settings.database_url) as session:
-                stored = inbound.store(session, form)
+                return inbound.store(session, form)
+
+        try:
+            # In a thread: a database wait must not hold up the event loop, and so every other webhook.
+            stored = await asyncio.get_running_loop().run_in_executor(webhook_pool, store)
         except inbound.MalformedWebhook as exc:
             return text(f"malformed webhook: {exc}", status=400)
         except SQLAlchemyError:
@@ -131,11 +138,14 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
         sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "")
         if not sid or not status:
             return text("malformed status callback: MessageSid and MessageStatus are required", status=400)
-        try:
+        def record() -> bool:
             with session_scope(settings.database_url) as session:
                 outbox.store_callback(session, sid, status, form.get("ErrorCode") or None)
             with session_scope(settings.database_url) as session:
-                known = outbox.apply_callbacks(session, sid)
+                return outbox.apply_callbacks(session, sid)
+
+        try:
+            known = await asyncio.get_running_loop().run_in_executor(webhook_pool, record)
         except SQLAlchemyError:
             log.exception("database unavailable; status not stored")
             return text("temporarily unavailable", status=503)
