@@ -4,12 +4,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 from typing import Optional, Sequence
 
 from sqlalchemy import select
 
 from bot.config import ConfigError, load_settings
+
+# spaCy's import pulls in TensorFlow, which prints start-up chatter to stderr; keep errors only.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _iso_date(value: str) -> dt.date:
@@ -169,10 +173,20 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
 
 def cmd_safety_check(args: argparse.Namespace) -> int:
-    """One JSON line per input line: the same screen every live text passes before the dialogue."""
+    """One JSON line per input line: the same two nets every live text passes before the dialogue."""
     import json
 
-    from bot.safety import screen
+    from bot.dialogue import RasaClient
+    from bot.processor import screen_text
+
+    settings = load_settings()
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+    if args.rules_only:
+        rasa = None
+    elif not rasa.is_ready():
+        print(f"outreach: warning: Rasa is not reachable at {settings.rasa_url}: only the rules are applied, "
+              "not the NLU's second net (start it, or pass --rules-only)", file=sys.stderr)
+        rasa = None
 
     try:
         lines = sys.stdin.read().splitlines() if args.file == "-" else \
@@ -184,7 +198,7 @@ def cmd_safety_check(args: argparse.Namespace) -> int:
         print(f"outreach: error: {args.file} is not UTF-8 text (byte {exc.start})", file=sys.stderr)
         return 2
     for text in lines:
-        flag = screen(text)
+        flag = screen_text(text, rasa)
         print(json.dumps({"text": text, "flag": flag.kind if flag else None,
                           "severity": flag.severity if flag else None,
                           "category": flag.category if flag else None,
@@ -332,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("safety-check", help="screen one message per line for red flags; prints JSON lines")
     check.add_argument("file", help="a UTF-8 text file, one message per line, or - for standard input")
+    check.add_argument("--rules-only", action="store_true", help="skip the NLU's second net (no Rasa needed)")
     check.set_defaults(func=cmd_safety_check)
 
     gateway = sub.add_parser("gateway", help="run the SMS gateway (webhooks, processor, sender)")

@@ -146,7 +146,7 @@ class Processor:
         patient, conversation = self._who(session, message)
         # The safety screen comes first, whatever state the conversation is in: a red flag is never
         # taken as a form answer, swallowed by a fallback, or left unread because a human has the chat.
-        flag = safety.screen(message.body) or self._nlu_flag(message.body)
+        flag = screen_text(message.body, self.rasa)
         if flag is not None:
             return self._raise_flag(session, message, patient, conversation, flag)
         if patient is None:
@@ -186,20 +186,6 @@ class Processor:
             return "keyword"
 
         return DialogueTurn(conversation.public_id, message.body, patient.mobile, script.sender)
-
-    def _nlu_flag(self, text: str) -> "Optional[safety.Flag]":
-        """The second net: the NLU's own flag intents (see NLU_FLAG_THRESHOLD).
-        None when Rasa cannot be asked; a dialogue turn would then wait and be screened again."""
-        try:
-            ranking = self.rasa.parse(text)
-        except DialogueUnavailable:
-            return None
-        for name, confidence in ranking:
-            if name in NLU_FLAG_INTENTS and confidence >= NLU_FLAG_THRESHOLD:
-                kind = NLU_FLAG_INTENTS[name]
-                return safety.Flag(kind=kind, severity="soon", category=f"nlu_{kind}",
-                                   evidence=(f"assistant's reading: {name} {confidence:.2f}",))
-        return None
 
     def _raise_flag(self, session, message: InboundMessage, patient: Optional[Patient],
                     conversation: Optional[Conversation], flag: "safety.Flag") -> str:
@@ -249,6 +235,25 @@ class Processor:
         records.create_task(session, "unknown_number", "A text came from a number not on the register.",
                             practice.id if practice else None, inbound_message_id=message.id)
         return "unknown_number"
+
+
+def screen_text(text: str, rasa: Optional[RasaClient]) -> "Optional[safety.Flag]":
+    """Both safety nets, as every live text meets them (and `outreach safety-check` too): the
+    rules, then the NLU's flag intents (see NLU_FLAG_THRESHOLD). Without Rasa, the rules alone; a
+    text that needs the dialogue then waits for Rasa and is screened again."""
+    flag = safety.screen(text)
+    if flag is not None or rasa is None:
+        return flag
+    try:
+        ranking = rasa.parse(text)
+    except DialogueUnavailable:
+        return None
+    for name, confidence in ranking:
+        if name in NLU_FLAG_INTENTS and confidence >= NLU_FLAG_THRESHOLD:
+            kind = NLU_FLAG_INTENTS[name]
+            return safety.Flag(kind=kind, severity="soon", category=f"nlu_{kind}",
+                               evidence=(f"assistant's reading: {name} {confidence:.2f}",))
+    return None
 
 
 def _script_for_number(settings: Settings, to_number: str):
