@@ -37,7 +37,7 @@ def _demo_coordinator(database_url: str) -> str:
 
     from bot.db import session_scope
     from bot.inbox.auth import create_user, hash_password
-    from bot.models import Practice, User
+    from bot.models import User
     from bot.outreach import ensure_practice
     from bot.scripts import load_all
 

@@ -40,7 +40,6 @@ then the order of `CATEGORY_ORDER`. It never raises: if the screen itself fails,
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 import threading
