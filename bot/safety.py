@@ -619,7 +619,7 @@ TRIGGERS: dict[str, dict[str, Any]] = {
                 "tuesday/wednesday/thursday/friday/saturday/sunday/any/trip/cruise/plane/flight/foot/public/"
                 "transport/bus/train/your/our/his/her/with/about",
                 "=want/wanna/ready/going/thinking/feel/like/na =to? =give =up !smoking/drinking/alcohol/"
-                "cigarettes/fags/the/my/work/job/driving/meat/sugar/booze/vaping/on/chocolate/crisps",
+                "cigarettes/fags/the/my/job/driving/meat/sugar/booze/vaping/on/chocolate/crisps/work",
                 "=hopeless/worthless !at/about",
                 "=had =enough !of/to/for/with/thanks/thank/food/sleep/now",
                 "=had =enough =of =it =all",
