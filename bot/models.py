@@ -270,3 +270,69 @@ class Note(Base):
     user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
     text = Column(Text, nullable=False)
     created_at = Column(DateTime, default=utcnow, nullable=False)
+
+
+class ConcernAnswer(Base):
+    """One answer of the concern check-in: the overall 0-10 score (`question` "overall"), the areas the
+    patient chose ("areas"), or one area's 0-10 score (the area's key). Linked to the text that gave it."""
+
+    __tablename__ = "concern_answers"
+    __table_args__ = (UniqueConstraint("conversation_id", "question", name="uq_concern_conversation_question"),)
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False, index=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=True, index=True)
+    question = Column(String(20), nullable=False)
+    # answered (score or areas set) | skipped (the patient chose not to say) | unclear (asked twice, no answer)
+    status = Column(String(12), nullable=False, default="answered")
+    score = Column(Integer, nullable=True)
+    areas = Column(String(200), nullable=True)  # comma-separated area keys, for question "areas"
+    inbound_message_id = Column(Integer, ForeignKey("inbound_messages.id"), nullable=True)
+    recorded_at = Column(DateTime, default=utcnow, nullable=False)
+
+
+class RoutingDecision(Base):
+    """Which additional role the patient was routed to, by which rule and on which scores."""
+
+    __tablename__ = "routing_decisions"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False, index=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=True, index=True)
+    role = Column(String(40), nullable=False)
+    rule = Column(String(40), nullable=False)
+    reason = Column(String(300), nullable=False)
+    decided_at = Column(DateTime, default=utcnow, nullable=False)
+
+
+class BookingSlot(Base):
+    """A bookable session with one member of staff in one role. Booking flips `status` from free to
+    booked in one conditional UPDATE, so two patients can never get the same slot."""
+
+    __tablename__ = "booking_slots"
+    __table_args__ = (UniqueConstraint("practice_id", "role", "staff", "starts_at", name="uq_slot_practice_role_staff_start"),)
+    id = Column(Integer, primary_key=True)
+    practice_id = Column(Integer, ForeignKey("practices.id"), nullable=False, index=True)
+    role = Column(String(40), nullable=False)
+    staff = Column(String(100), nullable=False)
+    kind = Column(String(20), nullable=False)        # phone | video | face_to_face
+    starts_at = Column(DateTime, nullable=False, index=True)  # UTC
+    minutes = Column(Integer, nullable=False, default=30)
+    source = Column(String(10), nullable=False, default="weekly")  # weekly (practice script) | import (CSV)
+    status = Column(String(10), nullable=False, default="free", index=True)  # free | booked
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+
+
+class Appointment(Base):
+    """A booked review. A cancelled or rebooked one frees its slot."""
+
+    __tablename__ = "appointments"
+    id = Column(Integer, primary_key=True)
+    practice_id = Column(Integer, ForeignKey("practices.id"), nullable=False, index=True)
+    patient_id = Column(Integer, ForeignKey("patients.id"), nullable=False, index=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=True, index=True)
+    slot_id = Column(Integer, ForeignKey("booking_slots.id"), nullable=False, index=True)
+    role = Column(String(40), nullable=False)
+    status = Column(String(12), nullable=False, default="booked", index=True)  # booked | cancelled | rebooked
+    inbound_message_id = Column(Integer, ForeignKey("inbound_messages.id"), nullable=True)
+    booked_at = Column(DateTime, default=utcnow, nullable=False)
+    cancelled_at = Column(DateTime, nullable=True)
+    reminder_queued_at = Column(DateTime, nullable=True)
