@@ -40,8 +40,9 @@ class Context:
     def date_of_birth(self) -> dt.date:
         return self.patient.date_of_birth
 
-    def say(self, message: str) -> str:
-        return self.script.render(message, first_name=self.patient.first_name)
+    def say(self, message: str, **turn: str) -> str:
+        """The practice's text for this patient; `turn` fills area, role, options or appointment."""
+        return self.script.render(message, first_name=self.patient.first_name, **turn)
 
 
 def inbound_id_of(tracker: Tracker) -> Optional[int]:

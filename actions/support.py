@@ -29,11 +29,22 @@ class ActionOfferSupport(Action):
         return [SlotSet("stage", "offered")]
 
 
-class ActionAcceptSupport(ScriptedAction):
-    """Yes to a conversation: a coordinator task to arrange it."""
+class ActionAcceptSupport(Action):
+    """Yes to a conversation. At a practice with bookable roles the concern check-in starts (and
+    leads to a booking); otherwise a coordinator task to arrange it."""
 
-    action_name, message, outcome, stage = "action_accept_support", "accepted", "accepted", "done"
-    task = ("arrange_conversation", "The patient would like a conversation: arrange it.")
+    def name(self) -> Text:
+        return "action_accept_support"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        with conversation_context(tracker) as ctx:
+            records.record_outcome(ctx.session, ctx.conversation, "accepted", inbound_message_id=ctx.inbound_id)
+            if ctx.script.roles:
+                return [SlotSet("stage", "checkin"), SlotSet("checkin_retry", 0.0)]
+            dispatcher.utter_message(text=ctx.say("accepted"))
+            records.create_task(ctx.session, "arrange_conversation", "The patient would like a conversation: arrange it.",
+                                ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
+        return [SlotSet("stage", "done")]
 
 
 class ActionDecline(Action):

@@ -261,6 +261,18 @@ def cmd_patients_import(args: argparse.Namespace) -> int:
     return run_import_command(args)
 
 
+def cmd_slots_import(args: argparse.Namespace) -> int:
+    from bot.booking import run_import_command
+
+    return run_import_command(args)
+
+
+def cmd_slots_list(args: argparse.Namespace) -> int:
+    from bot.booking import run_list_command
+
+    return run_list_command(args)
+
+
 def cmd_scripts(args: argparse.Namespace) -> int:
     from bot.script_check import run_scripts_command
 
@@ -296,6 +308,27 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rejects", default=None, metavar="CSV",
                      help="where --skip-invalid writes rejected rows (default: FILE.rejects.csv beside FILE)")
     imp.set_defaults(func=cmd_patients_import)
+
+    slots = sub.add_parser("slots", help="bookable review slots with the practice's roles").add_subparsers(
+        dest="slots_command", required=True)
+    slots_import = slots.add_parser(
+        "import", help="import one-off slots (CSV: role,date,time,minutes,type,staff; London time); a bad file "
+                       "is refused as a whole unless --skip-invalid; exit code 2 when refused")
+    slots_import.add_argument("file", help="UTF-8 CSV with columns role,date,time,minutes,type,staff, e.g. "
+                                           "practices/example-slots.csv")
+    slots_import.add_argument("--practice", required=True, metavar="ODS", help="the practice's ODS code, e.g. Y00001")
+    slots_import.add_argument("--skip-invalid", action="store_true",
+                              help="import the good rows and write the bad ones, with an error column, to --rejects")
+    slots_import.add_argument("--rejects", default=None, metavar="CSV",
+                              help="where --skip-invalid writes rejected rows (default: FILE.rejects.csv beside FILE)")
+    slots_import.set_defaults(func=cmd_slots_import)
+    slots_list = slots.add_parser(
+        "list", help="the practice's free and booked slots in London time (no patient names); creates the "
+                     "weekly sessions' slots first")
+    slots_list.add_argument("--practice", required=True, metavar="ODS", help="the practice's ODS code, e.g. Y00001")
+    slots_list.add_argument("--role", default=None, help="only this role (its key or title)")
+    slots_list.add_argument("--days", type=int, default=14, metavar="N", help="how many days ahead (default 14)")
+    slots_list.set_defaults(func=cmd_slots_list)
 
     practice_scripts = sub.add_parser("scripts", help="practice scripts").add_subparsers(
         dest="scripts_command", required=True)

@@ -8,7 +8,7 @@ from typing import Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.models import Conversation, Outcome, Patient, Task, utcnow
+from bot.models import ConcernAnswer, Conversation, Outcome, Patient, RoutingDecision, Task, utcnow
 
 # Outcome kinds and the QOF cluster each one is coded with (None: recorded, not coded).
 OUTCOME_CLUSTERS: dict[str, Optional[str]] = {
@@ -21,6 +21,7 @@ OUTCOME_CLUSTERS: dict[str, Optional[str]] = {
     "wrong_person": None,
     "identity_failed": None,
     "no_response": None,               # two invitations at least 7 days apart, no reply (a QOF PCA)
+    "booked": None,                    # a review booked with an additional role
 }
 
 
@@ -84,3 +85,39 @@ def opt_out(session: Session, patient: Patient) -> None:
 def opt_in(session: Session, patient: Patient) -> None:
     patient.opted_out_at = None
     session.flush()
+
+
+def record_concern(session: Session, conversation: Conversation, question: str, status: str = "answered",
+                   score: Optional[int] = None, areas: Optional[list[str]] = None,
+                   inbound_message_id: Optional[int] = None) -> ConcernAnswer:
+    """Store one check-in answer ("overall", "areas" or an area key) with the text that gave it.
+    One row per question: a later answer to the same question replaces the earlier one."""
+    if status not in ("answered", "skipped", "unclear"):
+        raise ValueError(f"unknown answer status {status!r}")
+    if score is not None and not 0 <= score <= 10:
+        raise ValueError(f"a concern score is 0 to 10, not {score}")
+    answer = session.scalar(select(ConcernAnswer).where(ConcernAnswer.conversation_id == conversation.id,
+                                                         ConcernAnswer.question == question))
+    if answer is None:
+        answer = ConcernAnswer(conversation_id=conversation.id, patient_id=conversation.patient_id, question=question)
+        session.add(answer)
+    answer.status, answer.score = status, score
+    answer.areas = ",".join(areas) if areas is not None else None
+    answer.inbound_message_id, answer.recorded_at = inbound_message_id, utcnow()
+    session.flush()
+    return answer
+
+
+def concern_answers(session: Session, conversation_id: int) -> dict[str, ConcernAnswer]:
+    """Every check-in answer of a conversation, by question."""
+    rows = session.scalars(select(ConcernAnswer).where(ConcernAnswer.conversation_id == conversation_id))
+    return {row.question: row for row in rows}
+
+
+def record_routing(session: Session, conversation: Conversation, role: str, rule: str, reason: str) -> RoutingDecision:
+    """Store which role the patient was routed to and why, for the coordinator."""
+    decision = RoutingDecision(conversation_id=conversation.id, patient_id=conversation.patient_id,
+                               role=role, rule=rule, reason=reason[:300])
+    session.add(decision)
+    session.flush()
+    return decision

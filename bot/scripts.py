@@ -13,19 +13,49 @@ import jinja2
 import yaml
 from jinja2 import meta
 
+from bot.concerns import AREAS
 from bot.send_window import SendWindow
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
 KNOWN_KEYS = {"ods_code", "name", "phone", "sender", "contact", "callback_days", "not_monitored",
-              "codes", "messages", "oncology_helpline", "duty_clinician_phone", "send_window"}
+              "codes", "messages", "oncology_helpline", "duty_clinician_phone", "send_window", "roles",
+              "routing"}
 CONTACT_KEYS = {"name", "role"}
-PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored", "helpline"}
+# Placeholders filled per text by the dialogue: the concern area being asked about, the role the
+# patient is offered, the numbered times on offer, and one appointment in words.
+TURN_PLACEHOLDERS = {"area", "role", "options", "appointment"}
+PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored", "helpline"} | TURN_PLACEHOLDERS
+
+SLOT_KINDS = {"phone": "phone call", "video": "video call", "face_to_face": "appointment at the practice"}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ROLE_KEYS = {"title", "weekly"}
+WEEKLY_KEYS = {"day", "time", "minutes", "type", "staff"}
+ROUTING_KEYS = {"high_score", "areas", "several_areas", "default"}
 
 _jinja = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 class ScriptError(ValueError):
     """A practice script is invalid. The message names the file, line and field."""
+
+
+@dataclass(frozen=True)
+class WeeklySession:
+    """One bookable session every week, e.g. Tuesdays 10:30 for 30 minutes, phone call with Sam."""
+    weekday: int          # 0 = Monday
+    hour: int
+    minute: int
+    minutes: int
+    kind: str             # a key of SLOT_KINDS
+    staff: str
+
+
+@dataclass(frozen=True)
+class Role:
+    """An additional role the practice offers reviews with (care coordinator, social prescriber...)."""
+    key: str
+    title: str
+    weekly: tuple[WeeklySession, ...]
 
 
 @dataclass(frozen=True)
@@ -41,9 +71,31 @@ class PracticeScript:
         """The SNOMED CT code this practice records for a QOF cluster (may be empty)."""
         return str(self.data.get("codes", {}).get(cluster) or "")
 
-    def render(self, message: str, first_name: str = "", helpline: str = "") -> str:
+    @property
+    def roles(self) -> dict[str, Role]:
+        """The roles this practice has configured, keyed by role key (empty: no booking by text)."""
+        out = {}
+        for key, conf in (self.data.get("roles") or {}).items():
+            weekly = tuple(
+                WeeklySession(WEEKDAYS.index(str(w["day"]).lower()[:3]), int(str(w["time"]).split(":")[0]),
+                              int(str(w["time"]).split(":")[1]), int(w.get("minutes", 30)), str(w.get("type", "phone")),
+                              str(w["staff"]))
+                for w in conf.get("weekly") or ())
+            out[key] = Role(key, str(conf["title"]), weekly)
+        return out
+
+    @property
+    def routing(self) -> Mapping[str, Any]:
+        """The routing rules: high_score, areas (area -> role), several_areas, default."""
+        return self.data["routing"]
+
+    def render(self, message: str, first_name: str = "", helpline: str = "", **turn: str) -> str:
         """Render one message for a patient. Raises KeyError for a message that does not exist.
-        `helpline` is the patient's hospital helpline; the practice's default is used without one."""
+        `helpline` is the patient's hospital helpline; the practice's default is used without one.
+        `turn` fills TURN_PLACEHOLDERS (area, role, options, appointment); missing ones are empty."""
+        unknown = set(turn) - TURN_PLACEHOLDERS
+        if unknown:
+            raise KeyError(f"unknown placeholder(s) {', '.join(sorted(unknown))}")
         templates = self.data["messages"]
         if message not in templates:
             raise KeyError(f"no message {message!r} in the script of {self.ods_code}")
@@ -54,6 +106,7 @@ class PracticeScript:
             "callback_days": self.data["callback_days"],
             "not_monitored": self.data["not_monitored"],
             "helpline": helpline or str(self.data.get("oncology_helpline") or ""),
+            **{name: turn.get(name, "") for name in TURN_PLACEHOLDERS},
         }
         text = _jinja.from_string(templates[message]).render(**context)
         return " ".join(text.split())  # one paragraph: SMS shows no formatting
@@ -88,6 +141,67 @@ def _merge(base: dict, override: Mapping) -> dict:
     return out
 
 
+def _check_roles_and_routing(data: Mapping[str, Any], fail) -> None:
+    """Roles need a title and well-formed weekly sessions; routing may name only known areas, and
+    its default must be a configured role whenever the practice configures any."""
+    roles = data.get("roles") or {}
+    if not isinstance(roles, Mapping):
+        raise fail("must be a mapping of role key to settings", "roles")
+    for key, conf in roles.items():
+        if not isinstance(conf, Mapping):
+            raise fail("must be a mapping with title and weekly", "roles", str(key))
+        for field in conf:
+            if field not in ROLE_KEYS:
+                raise fail(f"unknown role setting (known: {', '.join(sorted(ROLE_KEYS))})", "roles", str(key), str(field))
+        if not isinstance(conf.get("title"), str) or not conf["title"].strip():
+            raise fail("is required and must be text, e.g. care coordinator", "roles", str(key), "title")
+        weekly = conf.get("weekly") or []
+        if not isinstance(weekly, list):
+            raise fail("must be a list of sessions", "roles", str(key), "weekly")
+        for n, session in enumerate(weekly, start=1):
+            where = ("roles", str(key), "weekly")
+            if not isinstance(session, Mapping):
+                raise fail(f"session {n} must be a mapping with day, time, minutes, type, staff", *where)
+            unknown = set(session) - WEEKLY_KEYS
+            if unknown:
+                raise fail(f"session {n}: unknown setting(s) {', '.join(sorted(map(str, unknown)))}", *where)
+            if str(session.get("day", "")).lower()[:3] not in WEEKDAYS:
+                raise fail(f"session {n}: day must be a weekday name (mon..sun), got {session.get('day')!r}", *where)
+            time_text = str(session.get("time", ""))
+            hh, _, mm = time_text.partition(":")
+            if not (hh.isdigit() and mm.isdigit() and len(mm) == 2 and int(hh) < 24 and int(mm) < 60):
+                raise fail(f"session {n}: time must be HH:MM (24-hour), got {time_text!r}", *where)
+            minutes = session.get("minutes", 30)
+            if not isinstance(minutes, int) or not 5 <= minutes <= 240:
+                raise fail(f"session {n}: minutes must be a whole number from 5 to 240, got {minutes!r}", *where)
+            if session.get("type", "phone") not in SLOT_KINDS:
+                raise fail(f"session {n}: type must be one of {', '.join(SLOT_KINDS)}, got {session.get('type')!r}", *where)
+            if not isinstance(session.get("staff"), str) or not session["staff"].strip():
+                raise fail(f"session {n}: staff is required (the first name patients will see)", *where)
+    routing = data.get("routing")
+    if not isinstance(routing, Mapping):
+        raise fail("must be a mapping", "routing")
+    for field in routing:
+        if field not in ROUTING_KEYS:
+            raise fail(f"unknown routing setting (known: {', '.join(sorted(ROUTING_KEYS))})", "routing", str(field))
+    high = routing.get("high_score")
+    if not isinstance(high, int) or not 0 <= high <= 10:
+        raise fail(f"must be a whole number from 0 to 10, got {high!r}", "routing", "high_score")
+    areas = routing.get("areas") or {}
+    if not isinstance(areas, Mapping):
+        raise fail("must be a mapping of area to role key", "routing", "areas")
+    for area, role in areas.items():
+        if area not in AREAS:
+            raise fail(f"unknown area (known: {', '.join(AREAS)})", "routing", "areas", str(area))
+        if not isinstance(role, str) or not role.strip():
+            raise fail("must be a role key", "routing", "areas", str(area))
+    for field in ("several_areas", "default"):
+        if not isinstance(routing.get(field), str) or not routing[field].strip():
+            raise fail("must be a role key", "routing", field)
+        if roles and routing[field] not in roles:
+            raise fail(f"{routing[field]!r} is not one of this practice's roles ({', '.join(roles)})", "routing", field)
+
+
 def load_script(path: Path) -> PracticeScript:
     """Load and validate one practice file. Raises ScriptError naming file, line and field."""
     text = path.read_text(encoding="utf-8")
@@ -120,6 +234,7 @@ def load_script(path: Path) -> PracticeScript:
         raise fail(str(exc).removeprefix("send_window: "), "send_window") from None
     if not isinstance(data["callback_days"], int) or data["callback_days"] < 0:
         raise fail("must be a whole number of days", "callback_days")
+    _check_roles_and_routing(data, fail)
     for name, template in data["messages"].items():
         if name not in defaults["messages"]:
             raise fail(f"unknown message (known: {', '.join(sorted(defaults['messages']))})", "messages", name)
