@@ -7,9 +7,7 @@ patients can never get the same time. Once booked the patient can CHANGE or CANC
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Dict, List, Optional, Sequence, Text
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -22,7 +20,6 @@ from bot import booking, records, routing
 from bot.concerns import OfferedSlot, parse_slot_choice
 from bot.models import Appointment, BookingSlot, RoutingDecision, utcnow
 
-LONDON = ZoneInfo("Europe/London")
 OFFERS_PER_TEXT = 3
 MAX_PAGES = 2    # the first three times, then (after NONE) the next three, then a person phones
 MAX_REASKS = 1
@@ -128,8 +125,7 @@ class ValidateBookingForm(FormValidationAction):
                 return give_up
             role = slots[0].role
             choice = parse_slot_choice(str(slot_value or ""), [
-                OfferedSlot(starts_at=s.starts_at.replace(tzinfo=dt.timezone.utc).astimezone(LONDON).replace(tzinfo=None),
-                            staff=s.staff, kind=s.kind) for s in slots])
+                OfferedSlot(starts_at=booking.to_london(s.starts_at).replace(tzinfo=None), staff=s.staff, kind=s.kind) for s in slots])
             if choice.kind == "pick" and choice.index is not None:
                 previous = booking.current_appointment(ctx.session, ctx.patient.id) if rebooking else None
                 appointment = booking.book(ctx.session, slots[choice.index].id, patient_id=ctx.patient.id,

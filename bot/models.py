@@ -121,7 +121,7 @@ class OutboundMessage(Base):
     to_number = Column(String(32), nullable=False)
     from_number = Column(String(32), nullable=True)
     body = Column(Text, nullable=False)
-    # "reply", "opt_out_notice" or "safety_net" (see outbox.SENT_EVEN_AFTER_OPT_OUT).
+    # "reply", "reminder", "opt_out_notice" or "safety_net" (see outbox.SENT_EVEN_AFTER_OPT_OUT).
     purpose = Column(String(20), nullable=False, default="reply")
     # pending -> sending -> queued/accepted/sent -> delivered | undelivered | failed;
     # `unknown` when a send may or may not have reached Twilio (never retried: at most once).

@@ -27,13 +27,14 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import jinja2
 import yaml
 from jinja2 import meta
 
 from bot import scripts
+from bot.concerns import AREAS
 from bot.scripts import PracticeScript, ScriptError, load_script
 from bot.sms import GSM7_BASIC, GSM7_EXTENDED, is_gsm7, segment_count
 
@@ -44,7 +45,10 @@ MAX_SEGMENTS = 2
 MAX_GRADE = 6.0  # Flesch-Kincaid grade 6 is a reading age of about 11
 # Only these come after the date of birth matched; nothing else may name the diagnosis.
 AFTER_IDENTITY = {"support_info", "offer_chat", "accepted", "declined", "later", "welcome", "acknowledge",
-                  "unclear_offer"}
+                  "unclear_offer", "checkin_overall", "checkin_number_please", "checkin_number_unclear",
+                  "checkin_areas", "checkin_areas_unclear", "checkin_area_score", "booking_options",
+                  "booking_more_options", "booking_unclear", "booking_taken", "booking_confirmed", "booking_callback",
+                  "booking_kept", "booking_no_slots", "booking_cancelled", "booking_reminder", "no_appointment"}
 DIAGNOSIS_WORDS = ("cancer", "diagnos", "oncology", "tumour", "chemo", "macmillan", "radiotherapy")
 
 # Plain GSM-7 stand-ins for the characters word processors put in.
@@ -177,6 +181,19 @@ def _overridden(script: PracticeScript) -> set:
         return set()
 
 
+def sample_turn(script: PracticeScript) -> Dict[str, str]:
+    """The longest values the dialogue can put in a text's area, role, options and appointment for
+    this practice, so length checks hold for every real text."""
+    roles = list(script.roles.values())
+    title = max((r.title for r in roles), key=len, default="care coordinator")
+    staff = max((w.staff for r in roles for w in r.weekly), key=len, default="Christopher")
+    kind = max(scripts.SLOT_KINDS.values(), key=len)
+    when = "Wed 30 Sep 10:30"
+    options = "; ".join(f"{n}) {when}, {kind} with {staff}" for n in (1, 2, 3))
+    return {"area": max(AREAS.values(), key=len), "role": title, "options": options,
+            "appointment": f"{when}, {kind} with {staff}, {title}"}
+
+
 def check_script(script: PracticeScript) -> List[Finding]:
     """Every problem with a practice's texts, errors first within each message."""
     findings: List[Finding] = []
@@ -184,6 +201,7 @@ def check_script(script: PracticeScript) -> List[Finding]:
     own = _overridden(script)
     not_monitored = " ".join(str(script.data.get("not_monitored") or "").split())
     helpline = str(script.data.get("oncology_helpline") or "") or SAMPLE_HELPLINE
+    turn = sample_turn(script)
     if not not_monitored:
         findings.append(Finding("warning", "not_monitored", "is empty: every text should say the number is not "
                                                            "monitored all the time"))
@@ -200,7 +218,7 @@ def check_script(script: PracticeScript) -> List[Finding]:
                                                    f"(known: {', '.join(sorted(scripts.PLACEHOLDERS))})"))
             continue
         try:
-            text = script.render(name, first_name=LONG_FIRST_NAME, helpline=helpline)
+            text = script.render(name, first_name=LONG_FIRST_NAME, helpline=helpline, **turn)
         except jinja2.TemplateError as exc:
             findings.append(Finding("error", name, f"cannot be rendered: {exc}"))
             continue
@@ -219,7 +237,7 @@ def check_script(script: PracticeScript) -> List[Finding]:
                 findings.append(Finding("error", name, "names the diagnosis before the patient's identity is "
                                                        f"confirmed ({', '.join(named)}): someone else may read the "
                                                        "phone" + source))
-        plain = script.render(name, first_name=SAMPLE_FIRST_NAME, helpline=helpline)
+        plain = script.render(name, first_name=SAMPLE_FIRST_NAME, helpline=helpline, **turn)
         reading = readability(plain, _names(script, SAMPLE_FIRST_NAME))
         if reading.long_words and reading.grade > MAX_GRADE:
             findings.append(Finding("warning", name, f"reading age about {reading.reading_age:.1f} (Flesch-Kincaid "
@@ -243,9 +261,47 @@ SAMPLE_CONVERSATION: Sequence[Tuple[str, str]] = (
     ("bot", "support_info"),
     ("bot", "offer_chat"),
     ("patient", "Yes please"),
-    ("bot", "accepted"),
+    ("bot", "checkin_overall"),
+    ("patient", "about a 7"),
+    ("bot", "checkin_areas"),
+    ("patient", "money and sleep"),
+    ("bot", "checkin_area_score"),
+    ("patient", "6"),
+    ("bot", "checkin_area_score"),
+    ("patient", "8"),
+    ("bot", "booking_options"),
+    ("patient", "the tuesday one"),
+    ("bot", "booking_confirmed"),
     ("patient", "Thank you"),
     ("bot", "welcome"),
+    ("section", "The day before"),
+    ("bot", "booking_reminder"),
+    ("patient", "CANCEL APPOINTMENT"),
+    ("bot", "booking_cancelled"),
+    ("section", "Other answers in the check-in and booking"),
+    ("patient", "really bad"),
+    ("bot", "checkin_number_please"),
+    ("patient", "a lot lol"),
+    ("bot", "checkin_number_unclear"),
+    ("patient", "all sorts"),
+    ("bot", "checkin_areas_unclear"),
+    ("patient", "none of those"),
+    ("bot", "booking_more_options"),
+    ("patient", "whenever"),
+    ("bot", "booking_unclear"),
+    ("patient", "2"),
+    ("bot", "booking_taken"),
+    ("patient", "none of them either"),
+    ("bot", "booking_callback"),
+    ("patient", "CHANGE (then none of the new times suit)"),
+    ("bot", "booking_kept"),
+    ("patient", "CHANGE (with no appointment booked)"),
+    ("bot", "no_appointment"),
+    ("section", "No free time within 14 days"),
+    ("bot", "booking_no_slots"),
+    ("section", "At a practice with no bookable roles"),
+    ("patient", "Yes please"),
+    ("bot", "accepted"),
     ("section", "Other answers to the offer"),
     ("patient", "Not now, maybe later"),
     ("bot", "later"),
@@ -297,12 +353,13 @@ def preview_conversation(script: PracticeScript, first_name: str = SAMPLE_FIRST_
     """A whole sample conversation with every text of the script, each with its message name,
     SMS parts and length. Texts the sample does not reach are shown at the end."""
     helpline = str(script.data.get("oncology_helpline") or "") or SAMPLE_HELPLINE
+    turn = sample_turn(script)
     lines = [f"{script.ods_code} {script.name} - sample conversation with {first_name} "
              f"(treatment helpline shown as {helpline})"]
     shown = set()
 
     def bot(name: str) -> None:
-        text = script.render(name, first_name=first_name, helpline=helpline)
+        text = script.render(name, first_name=first_name, helpline=helpline, **turn)
         parts = segment_count(text)
         encoding = "GSM-7" if is_gsm7(text) else "UCS-2"
         lines.append(f"  BOT [{name}, {parts} SMS, {len(text)} chars{'' if encoding == 'GSM-7' else ', UCS-2'}]:")

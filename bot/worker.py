@@ -4,6 +4,7 @@
 - Second invitation: the opener again, at least 7 days after the first, if the patient has not replied.
 - 7 days after the second with no reply: outcome `no_response` (a QOF personalised care adjustment)
   and a task to phone the patient.
+- The day before a booked review: a reminder, inside the send window.
 
 Two workers, or a worker restarted mid-batch, never send anything twice: an invitation is claimed
 by inserting its row (unique per patient and number) before any text is queued, and the opener's
@@ -19,11 +20,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import cohort, outbox, records
+from bot import booking, cohort, outbox, records
 from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
-from bot.models import Conversation, InboundMessage, Invitation, Patient, Task, utcnow
+from bot.models import BookingSlot, Conversation, InboundMessage, Invitation, Patient, Task, utcnow
 from bot.outreach import OutreachError, open_conversation
 from bot.scripts import load_all, script_for
 from bot.send_window import SendWindow
@@ -37,6 +38,7 @@ class WorkerReport:
     first: int = 0
     second: int = 0
     no_response: int = 0
+    reminders: int = 0
     outside_window: int = 0
     errors: list = field(default_factory=list)
 
@@ -78,7 +80,35 @@ class OutreachWorker:
                 self._step(patient.patient_id, now, window, report)
             except (DialogueUnavailable, OutreachError) as exc:
                 report.errors.append(f"patient {patient.patient_id}: {exc}")
+        self._reminders(now, windows, practices, report)
         return report
+
+    def _reminders(self, now: dt.datetime, windows: dict, practices: list[str] | None, report: WorkerReport) -> None:
+        """Text a reminder the day before each booked review, once (a fixed outbox key and a mark
+        in the same transaction). Not while a person has the conversation: the bot is silent then."""
+        wanted = {p.upper() for p in practices} if practices else None
+        with session_scope(self.settings.database_url) as session:
+            for appointment in booking.reminders_due(session, now):
+                patient = session.get(Patient, appointment.patient_id)
+                ods = patient.practice.ods_code
+                window = windows.get(ods)
+                if (wanted and ods not in wanted) or patient.opted_out:
+                    continue
+                if window is None or not window.is_open(now):
+                    report.outside_window += 1
+                    continue
+                conversation = session.get(Conversation, appointment.conversation_id) if appointment.conversation_id else None
+                if conversation is not None and conversation.status == "handed_over":
+                    continue
+                script = script_for(self.settings.practices_dir, ods)
+                slot = session.get(BookingSlot, appointment.slot_id)
+                role = script.roles.get(appointment.role)
+                text = script.render("booking_reminder", patient.first_name,
+                                     appointment=booking.describe(slot, role.title if role else appointment.role))
+                outbox.enqueue(session, f"reminder:{appointment.id}:0", patient.mobile, text,
+                               conversation=conversation, from_number=script.sender, purpose="reminder")
+                appointment.reminder_queued_at = now
+                report.reminders += 1
 
     def _step(self, patient_id: int, now: dt.datetime, window: SendWindow | None, report: WorkerReport) -> None:
         with session_scope(self.settings.database_url) as session:

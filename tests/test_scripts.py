@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.script_check import AFTER_IDENTITY, DIAGNOSIS_WORDS
+from bot.script_check import AFTER_IDENTITY, DIAGNOSIS_WORDS, sample_turn
 from bot.scripts import DEFAULT_SCRIPT, ScriptError, load_all, load_script
 from bot.sms import is_gsm7, segment_count
 
@@ -20,7 +20,7 @@ LONG_NAME = "Christopher-Alexander"
 @pytest.mark.parametrize("ods", sorted(SCRIPTS))
 @pytest.mark.parametrize("message", MESSAGES)
 def test_every_text_is_plain_short_and_says_the_line_is_not_monitored(ods, message):
-    text = SCRIPTS[ods].render(message, first_name=LONG_NAME)
+    text = SCRIPTS[ods].render(message, first_name=LONG_NAME, **sample_turn(SCRIPTS[ods]))
     assert is_gsm7(text), f"{message} has a character that makes every part 70 characters"
     assert segment_count(text) <= 2, f"{message} is {segment_count(text)} SMS parts"
     assert "not monitored all the time" in text
@@ -29,7 +29,7 @@ def test_every_text_is_plain_short_and_says_the_line_is_not_monitored(ods, messa
 
 @pytest.mark.parametrize("message", sorted(set(MESSAGES) - AFTER_IDENTITY))
 def test_nothing_before_identity_names_the_diagnosis(message):
-    text = SCRIPTS["Y00001"].render(message, first_name="Alex").lower()
+    text = SCRIPTS["Y00001"].render(message, first_name="Alex", **sample_turn(SCRIPTS["Y00001"])).lower()
     for word in DIAGNOSIS_WORDS:
         assert word not in text
 
@@ -87,6 +87,40 @@ def test_a_broken_file_is_refused_naming_file_line_and_field(tmp_path, text, whe
         load_script(path)
     assert str(error.value).startswith(str(path))
     assert where in str(error.value)
+
+
+ROLE = GOOD + "roles:\n  care_coordinator:\n    title: care coordinator\n    weekly:\n"
+
+
+@pytest.mark.parametrize("text, where", [
+    (GOOD + "roles:\n  care_coordinator:\n    weekly: []\n", ":5: roles.care_coordinator.title: is required"),
+    (GOOD + "roles:\n  care_coordinator:\n    title: cc\n    colour: red\n", ":7: roles.care_coordinator.colour: unknown role setting"),
+    (ROLE + "      - {day: funday, time: '10:30', type: phone, staff: Sam}\n", "session 1: day must be a weekday name"),
+    (ROLE + "      - {day: tue, time: '25:00', type: phone, staff: Sam}\n", "session 1: time must be HH:MM"),
+    (ROLE + "      - {day: tue, time: '10:30', type: fax, staff: Sam}\n", "session 1: type must be one of phone, video"),
+    (ROLE + "      - {day: tue, time: '10:30', minutes: 600, staff: Sam}\n", "session 1: minutes must be a whole number from 5 to 240"),
+    (ROLE + "      - {day: tue, time: '10:30'}\n", "session 1: staff is required"),
+    (ROLE + "      - {day: tue, time: '10:30', staff: Sam, room: 2}\n", "session 1: unknown setting(s) room"),
+    (ROLE + "      - {day: tue, time: '10:30', staff: Sam}\nrouting:\n  default: social_prescriber\n",
+     ":10: routing.default: 'social_prescriber' is not one of this practice's roles (care_coordinator)"),
+    (GOOD + "routing:\n  areas:\n    money: social_prescriber\n", ":6: routing.areas.money: unknown area"),
+    (GOOD + "routing:\n  high_score: 11\n", ":5: routing.high_score: must be a whole number from 0 to 10"),
+    (GOOD + "routing:\n  threshold: 4\n", ":5: routing.threshold: unknown routing setting"),
+])
+def test_broken_roles_and_routing_are_refused_naming_line_and_field(tmp_path, text, where):
+    path = write(tmp_path, text)
+    with pytest.raises(ScriptError) as error:
+        load_script(path)
+    assert where in str(error.value)
+
+
+def test_roles_and_their_weekly_sessions_are_read():
+    roles = SCRIPTS["Y00001"].roles
+    assert set(roles) == {"care_coordinator", "social_prescriber", "health_coach"}
+    tuesday = roles["care_coordinator"].weekly[0]
+    assert (tuesday.weekday, tuesday.hour, tuesday.minute, tuesday.minutes, tuesday.kind, tuesday.staff) == \
+        (1, 10, 30, 30, "phone", "Sam")
+    assert SCRIPTS["Y00002"].roles == {}  # no roles: YES leaves a coordinator task instead of a booking
 
 
 def test_two_files_with_one_ods_code_are_refused(tmp_path):
