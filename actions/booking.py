@@ -130,7 +130,7 @@ class ValidateBookingForm(FormValidationAction):
                 previous = booking.current_appointment(ctx.session, ctx.patient.id) if rebooking else None
                 appointment = booking.book(ctx.session, slots[choice.index].id, patient_id=ctx.patient.id,
                                            practice_id=ctx.patient.practice_id, conversation_id=ctx.conversation.id,
-                                           role=role, inbound_message_id=ctx.inbound_id)
+                                           role=role, inbound_message_id=ctx.inbound_id, not_before=utcnow())
                 if appointment is not None:
                     if previous is not None and previous.id != appointment.id:
                         booking.cancel(ctx.session, previous, status="rebooked")

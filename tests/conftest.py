@@ -116,10 +116,10 @@ def script():
 
 
 def add_conversation(database_url: str, mobile: str = PATIENT_NUMBER, first_name: str = "Alex",
-                     dob: dt.date = PATIENT_DOB) -> tuple[int, str]:
-    """A patient of the example practice with an active conversation; returns (conversation id, public id)."""
+                     dob: dt.date = PATIENT_DOB, ods: str = "Y00001") -> tuple[int, str]:
+    """A patient of an example practice with an active conversation; returns (conversation id, public id)."""
     with session_scope(database_url) as session:
-        practice = ensure_practice(session, scripts.script_for(PROJECT_ROOT / "practices", "Y00001"))
+        practice = ensure_practice(session, scripts.script_for(PROJECT_ROOT / "practices", ods))
         patient = Patient(practice_id=practice.id, first_name=first_name, last_name="Smith", date_of_birth=dob,
                           mobile=mobile, diagnosis_date=dt.date.today() - dt.timedelta(days=20))
         session.add(patient)

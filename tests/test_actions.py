@@ -350,16 +350,36 @@ def test_inbound_id_from_metadata_is_linked(conversation, metadata_value, linked
 # --- action_accept_support / action_decline / action_later --------------------------------------------
 
 
-def test_accept_support_leaves_a_task_to_arrange_the_chat(conversation):
+def test_accept_support_starts_the_check_in_at_a_practice_with_roles(conversation):
     inbound_id = add_inbound(conversation, "yes please")
     tracker = make_tracker(conversation["public_id"], intent="affirm", text="yes please", inbound_id=inbound_id,
                            slots={"identity_verified": True, "stage": "offered"})
 
     events, dispatcher = run(ActionAcceptSupport(), tracker)
 
+    assert events == [SlotSet("stage", "checkin"), SlotSet("checkin_retry", 0.0)]
+    assert texts(dispatcher) == []  # the check-in form asks its first question next
+    (outcome,) = outcomes(conversation)
+    assert (outcome.kind, outcome.inbound_message_id) == ("accepted", inbound_id)
+    assert tasks(conversation) == []
+
+
+def test_accept_support_leaves_a_task_at_a_practice_without_roles(settings, database_url):
+    conversation_id, public_id = add_conversation(database_url, ods="Y00002")
+    with session_scope(database_url) as session:
+        conv_row = session.get(Conversation, conversation_id)
+        conversation = {"id": conversation_id, "public_id": public_id, "patient_id": conv_row.patient_id,
+                        "practice_id": conv_row.practice_id, "url": database_url}
+    inbound_id = add_inbound(conversation, "yes please")
+    tracker = make_tracker(public_id, intent="affirm", text="yes please", inbound_id=inbound_id,
+                           slots={"identity_verified": True, "stage": "offered"})
+
+    events, dispatcher = run(ActionAcceptSupport(), tracker)
+
     assert events == [SlotSet("stage", "done")]
-    assert texts(dispatcher) == [say("accepted")]
-    assert "Sam will contact you within 2 working days" in texts(dispatcher)[0]
+    hillside = script_for(PROJECT_ROOT / "practices", "Y00002")
+    assert texts(dispatcher) == [hillside.render("accepted")]
+    assert "Priya will contact you within 2 working days" in texts(dispatcher)[0]
     (outcome,) = outcomes(conversation)
     assert (outcome.kind, outcome.cluster, outcome.code, outcome.inbound_message_id) == \
         ("accepted", None, None, inbound_id)

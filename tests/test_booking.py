@@ -32,7 +32,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import get_engine, session_scope
 from bot.models import Appointment, BookingSlot, InboundMessage, Patient, Practice, utcnow
 from bot.outreach import ensure_practice
-from bot.scripts import script_for
+from bot.scripts import SLOT_KINDS, script_for
 from bot.sms import is_gsm7
 from tests.conftest import make_settings
 
@@ -408,7 +408,7 @@ def test_cancelling_frees_the_slot_for_someone_else(database_url):
     (utc(2026, 6, 2, 9, 30), "phone", "Sam", "care coordinator",
      "Tue 2 Jun 10:30, phone call with Sam, care coordinator"),                       # BST
     (utc(2026, 6, 4, 13, 0), "face_to_face", "Priya", "social prescriber",
-     "Thu 4 Jun 14:00, appointment at the practice with Priya, social prescriber"),
+     f"Thu 4 Jun 14:00, {SLOT_KINDS['face_to_face']} with Priya, social prescriber"),  # the script's words
     (utc(2026, 3, 28, 23, 5), "video", "Zoë", "health and wellbeing coach",
      "Sat 28 Mar 23:05, video call with Zoe, health and wellbeing coach"),            # no UCS-2 for one letter
     (utc(2026, 10, 24, 23, 30), "phone", "Jo", "coach’s team",
@@ -559,7 +559,7 @@ ROW_PROBLEMS = [
     ("no staff", {"staff": " "}, "staff", "is required"),
     ("staff not a name", {"staff": "Dr. Smith 2"}, "staff", "'Dr. Smith 2' is not a first name"),
     ("in the past", {"date": "2020-01-07", "time": "10:00"}, "date", "2020-01-07 10:00 is in the past"),
-    ("earlier today", {"date": (NOW - dt.timedelta(days=1)).date().isoformat()}, "date", "is in the past"),
+    ("yesterday", {"date": (NOW - dt.timedelta(days=1)).date().isoformat()}, "date", "is in the past"),
     ("skipped hour", {"date": IN_SPRING_GAP.isoformat(), "time": "01:30"}, "time",
      "01:30 does not exist in London on 2027-03-28: the clocks go forward"),
     ("repeated hour", {"date": IN_AUTUMN_REPEAT.isoformat(), "time": "01:30"}, "time",

@@ -3,8 +3,6 @@ twilio client talking to a Twilio-compatible fake on loopback, and webhooks sign
 them. Runs once on SQLite and once on PostgreSQL."""
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 import urllib.parse
 import urllib.request
 
@@ -13,97 +11,32 @@ from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
-from bot.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
-from bot.outreach import OutreachError, add_patient, start_conversation
+from bot.models import InboundMessage, OutboundMessage, Outcome, Task
+from bot.outreach import OutreachError, start_conversation
 from bot.scripts import script_for
 from tests.conftest import AUTH_TOKEN, PRACTICE_NUMBER
-from tests.conftest import Deployment
 from tests.helpers import wait_for
+from tests.phone import Phone
 
 pytestmark = pytest.mark.e2e
 SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")
-DOB = dt.date(1961, 3, 12)
-_numbers = itertools.count(200)
 
 
-class Phone:
-    """A patient's phone: texts the gateway as Twilio would and reads what arrives."""
-
-    def __init__(self, deployment: Deployment, first_name: str = "Alex"):
-        self.d = deployment
-        self.number = f"+447700900{next(_numbers):03d}"
-        self.seen = 0
-        add_patient(deployment.settings, "Y00001", first_name, "Smith", DOB, self.number,
-                    dt.date.today() - dt.timedelta(days=30))
-
-    def start(self) -> list[str]:
-        start_conversation(self.d.settings, self.d.rasa(), self.number)
-        return self.expect(1)
-
-    def text(self, body: str, expect: int, sid: str | None = None) -> list[str]:
-        status, answer = self.d.fake.send_inbound(self.d.inbound_url, self.number, PRACTICE_NUMBER, body,
-                                                  message_sid=sid)
-        assert status == 200, answer
-        assert "<Response></Response>" in answer
-        return self.expect(expect) if expect else self.expect_silence()
-
-    def expect(self, count: int) -> list[str]:
-        messages = self.d.fake.wait_for_messages(self.seen + count, to=self.number)
-        new = [m["body"] for m in messages[self.seen:]]
-        self.seen += count
-        self.expect_silence()
-        return new
-
-    def expect_silence(self) -> list[str]:
-        """Wait until every text from this phone is processed and nothing is left to send; then
-        no further text may have arrived."""
-        def settled():
-            with session_scope(self.d.settings.database_url) as session:
-                waiting = session.scalar(select(InboundMessage.id).where(
-                    InboundMessage.from_number == self.number, InboundMessage.status == "received").limit(1))
-                unsent = session.scalar(select(OutboundMessage.id).where(
-                    OutboundMessage.to_number == self.number,
-                    OutboundMessage.status.in_(("pending", "sending"))).limit(1))
-                return waiting is None and unsent is None
-        wait_for(settled, what="the gateway to finish this phone's texts")
-        arrived = [m["body"] for m in self.d.fake.messages if m["to"] == self.number]
-        assert len(arrived) == self.seen, f"expected {self.seen} texts, got {arrived}"
-        return []
-
-    def patient(self, session) -> Patient:
-        return session.scalar(select(Patient).where(Patient.mobile == self.number))
-
-    def outcomes(self) -> list[tuple]:
-        with session_scope(self.d.settings.database_url) as session:
-            patient = self.patient(session)
-            return [(o.kind, o.cluster, o.code) for o in
-                    session.scalars(select(Outcome).where(Outcome.patient_id == patient.id).order_by(Outcome.id))]
-
-    def tasks(self) -> list[str]:
-        with session_scope(self.d.settings.database_url) as session:
-            patient = self.patient(session)
-            return [t.kind for t in session.scalars(select(Task).where(Task.patient_id == patient.id).order_by(Task.id))]
-
-    def conversation_status(self) -> str:
-        with session_scope(self.d.settings.database_url) as session:
-            patient = self.patient(session)
-            return session.scalar(select(Conversation.status).where(Conversation.patient_id == patient.id)
-                                  .order_by(Conversation.id.desc()))
+def say(message: str, **turn: str) -> str:
+    return SCRIPT.render(message, first_name="Alex", **turn)
 
 
-def say(message: str) -> str:
-    return SCRIPT.render(message, first_name="Alex")
-
-
-def test_whole_conversation_to_a_yes(deployment):
-    phone = Phone(deployment)
+def test_whole_conversation_to_a_yes_at_a_practice_that_books_nothing(deployment):
+    phone = Phone(deployment, ods="Y00002")
+    hillside = script_for(PROJECT_ROOT / "practices", "Y00002")
     (opener,) = phone.start()
-    assert opener == say("opener")
+    assert opener == hillside.render("opener", first_name="Alex")
     assert "cancer" not in opener.lower() and "not monitored all the time" in opener
-    assert phone.text("who is this??", 2) == [say("who_is_this"), say("dob_ask")]
-    assert phone.text("12 March 61", 2) == [say("support_info"), say("offer_chat")]
-    assert phone.text("yes please", 1) == [say("accepted")]
-    assert phone.outcomes() == [("informed", "CANPCSUPP_COD", SCRIPT.code_for("CANPCSUPP_COD")),
+    assert phone.text("who is this??", 2) == [hillside.render("who_is_this"), hillside.render("dob_ask")]
+    assert phone.text("12 March 61", 2) == [hillside.render("support_info", first_name="Alex"),
+                                            hillside.render("offer_chat")]
+    assert phone.text("yes please", 1) == [hillside.render("accepted")]
+    assert phone.outcomes() == [("informed", "CANPCSUPP_COD", hillside.code_for("CANPCSUPP_COD")),
                                 ("accepted", None, None)]
     assert phone.tasks() == ["arrange_conversation"]
     # The outcome points at the patient's message that confirmed identity, and its replies.
@@ -113,7 +46,8 @@ def test_whole_conversation_to_a_yes(deployment):
         evidence = session.get(InboundMessage, informed.inbound_message_id)
         assert evidence.body == "12 March 61"
         replies = session.scalars(select(OutboundMessage).where(OutboundMessage.in_reply_to_id == evidence.id)).all()
-        assert [r.body for r in replies] == [say("support_info"), say("offer_chat")]
+        assert [r.body for r in replies] == [hillside.render("support_info", first_name="Alex"),
+                                             hillside.render("offer_chat")]
     # Delivery is tracked through Twilio's signed status callbacks.
     def all_delivered():
         with session_scope(deployment.settings.database_url) as session:
@@ -136,7 +70,7 @@ def test_later_then_yes(deployment):
     phone.start()
     phone.text("1961-03-12", 2)
     assert phone.text("maybe later, bit busy", 1) == [say("later")]
-    assert phone.text("yes", 1) == [say("accepted")]
+    assert phone.text("yes", 1) == [say("checkin_overall")]
 
 
 def test_two_wrong_dates_hand_over_and_the_bot_goes_silent(deployment):
@@ -343,6 +277,8 @@ POINTS = {
     "at the offer": [("12/03/1961", 2)],
     "after saying later": [("12/03/1961", 2), ("maybe later", 1)],
     "after saying yes": [("12/03/1961", 2), ("yes please", 1)],
+    "in the middle of the check-in": [("12/03/1961", 2), ("yes please", 1), ("5", 1), ("2 and 3", 1)],
+    "while choosing a time": [("12/03/1961", 2), ("yes please", 1), ("skip", 1), ("none", 1)],
     "after one unclear reply": [("12/03/1961", 2), ("hmm", 1)],
     "while a person has the conversation": [("can someone ring me", 1)],
     "after identity failed": [("01/01/1970", 1), ("02/02/1972", 1)],

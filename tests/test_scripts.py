@@ -117,7 +117,7 @@ def test_broken_roles_and_routing_are_refused_naming_line_and_field(tmp_path, te
 def test_roles_and_their_weekly_sessions_are_read():
     roles = SCRIPTS["Y00001"].roles
     assert set(roles) == {"care_coordinator", "social_prescriber", "health_coach"}
-    tuesday = roles["care_coordinator"].weekly[0]
+    tuesday = roles["care_coordinator"].weekly[1]
     assert (tuesday.weekday, tuesday.hour, tuesday.minute, tuesday.minutes, tuesday.kind, tuesday.staff) == \
         (1, 10, 30, 30, "phone", "Sam")
     assert SCRIPTS["Y00002"].roles == {}  # no roles: YES leaves a coordinator task instead of a booking
