@@ -387,7 +387,7 @@ class _Pipeline:
         for pos in ("noun", "verb", "adj", "adv"):
             known.update(index.get(pos, []))
         # Words the fuzzy matcher must never touch: real English words (in the lemma tables) and our own.
-        self.known = frozenset(known | set(table.keys()) | set(MISSPELLINGS.values()))
+        self.known = frozenset(known | set(MISSPELLINGS.values()))
         self._lock = threading.Lock()
 
         self.matcher = Matcher(nlp.vocab)
@@ -396,7 +396,8 @@ class _Pipeline:
             self.matcher.add(key, [self._pattern(entry, targets) for entry in entries])
         # Fuzzy targets: the plain topic words and every inflection the lemma table knows for them.
         lemmas = {self._lemma(t) for t in targets}
-        targets |= {word for word, lemma in table.items() if lemma in lemmas and word.isalpha()}
+        targets |= {form for t in list(targets) for form in _inflections(t)
+                    if table.get(form) is not None and table.get(form) in lemmas}
         self._fuzzy = _FuzzyIndex(w for w in targets if len(w) >= 4)
 
     def _lemma(self, word: str) -> str:
@@ -427,11 +428,15 @@ class _Pipeline:
                 pattern.append(spec)
         return pattern
 
+    def is_word(self, word: str) -> bool:
+        """True for a word the lemma tables know (the table is keyed by hashes, so ask it)."""
+        return word in self.known or word in self._table
+
     def _fix(self, word: str) -> str:
         fixed = MISSPELLINGS.get(word)
         if fixed is not None:
             return fixed
-        if len(word) < 4 or not word.isalpha() or word in self.known:
+        if len(word) < 4 or not word.isalpha() or self.is_word(word):
             return word
         return self._fuzzy.lookup(word) or word
 
@@ -479,6 +484,15 @@ class _FuzzyIndex:
         if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
             return None  # nothing near, or two equally near: leave the word alone
         return scored[0][1]
+
+
+def _inflections(word: str) -> set[str]:
+    """Regular English inflections of a word, to be checked against the lemma table."""
+    stem = word[:-1] if word.endswith("e") else word
+    forms = {word + "s", word + "es", word + "ed", word + "d", stem + "ing", word + "ing", stem + "ed"}
+    if word.endswith("y"):
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    return forms
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -1232,7 +1246,7 @@ def parse_slot_choice(text: str, offered: Sequence[OfferedSlot]) -> SlotChoice:
         for m in list(re.finditer(rf"\b{re.escape(word)}(?:'s)?\b", text_now())):
             before = text_now()[:m.start()].split()[-1:] or [""]
             # A name that is also an English word ("Will", "Mark", "Hope") counts only after a cue.
-            if word in pipeline.known and before[0] not in {"with", "dr", "doctor", "nurse", "see", "seeing", "to"}:
+            if pipeline.is_word(word) and before[0] not in {"with", "dr", "doctor", "nurse", "see", "seeing", "to"}:
                 continue
             add(indices, m.start(), m.end())
     # Positions and option numbers, last: "the second", "2nd", "3", "two please", "the last one".

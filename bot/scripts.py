@@ -26,7 +26,7 @@ CONTACT_KEYS = {"name", "role"}
 TURN_PLACEHOLDERS = {"area", "role", "options", "appointment"}
 PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored", "helpline"} | TURN_PLACEHOLDERS
 
-SLOT_KINDS = {"phone": "phone call", "video": "video call", "face_to_face": "face to face"}
+SLOT_KINDS = {"phone": "phone call", "video": "video call", "face_to_face": "at the practice"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ROLE_KEYS = {"title", "weekly"}
 WEEKLY_KEYS = {"day", "time", "minutes", "type", "staff"}

@@ -1,0 +1,93 @@
+"""The reminder the day before a booked review (bot/worker.py with bot/booking.reminders_due):
+once, inside the practice's send window, never to an opted-out patient or while a person has the
+conversation. In process, on SQLite and PostgreSQL; nothing here needs Rasa."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from bot import booking, records
+from bot.db import session_scope
+from bot.dialogue import RasaClient
+from bot.models import BookingSlot, Conversation, OutboundMessage, Patient
+from bot.worker import OutreachWorker
+from conftest import add_conversation
+from tests.test_actions import SCRIPT
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=LONDON).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+WEDNESDAY = dt.date(2027, 3, 3)
+SLOT_AT = london(WEDNESDAY, 10, 30)
+TUESDAY_11 = london(WEDNESDAY - dt.timedelta(days=1), 11)      # inside Mon-Fri 09:00-17:30
+TUESDAY_20 = london(WEDNESDAY - dt.timedelta(days=1), 20)      # outside the window
+
+
+@pytest.fixture
+def booked(settings, database_url):
+    """A patient of the example practice, informed of support (so not due an invitation), with a
+    review booked for Wednesday 3 March 2027 at 10:30."""
+    conversation_id, _ = add_conversation(database_url)
+    with session_scope(database_url) as session:
+        conversation = session.get(Conversation, conversation_id)
+        records.record_outcome(session, conversation, "informed")
+        slot = BookingSlot(practice_id=conversation.practice_id, role="care_coordinator", staff="Sam", kind="phone",
+                           starts_at=SLOT_AT, minutes=30, source="import")
+        session.add(slot)
+        session.flush()
+        appointment = booking.book(session, slot.id, patient_id=conversation.patient_id,
+                                   practice_id=conversation.practice_id, conversation_id=conversation.id,
+                                   role="care_coordinator")
+        return {"conversation_id": conversation_id, "appointment_id": appointment.id,
+                "patient_id": conversation.patient_id, "text": SCRIPT.render(
+                    "booking_reminder", "Alex", appointment=booking.describe(slot, "care coordinator"))}
+
+
+def reminders(settings) -> list[OutboundMessage]:
+    with session_scope(settings.database_url) as session:
+        return list(session.scalars(select(OutboundMessage).where(OutboundMessage.purpose == "reminder")))
+
+
+def worker(settings) -> OutreachWorker:
+    return OutreachWorker(settings, RasaClient("http://127.0.0.1:9", ""))  # never called here
+
+
+def test_the_reminder_goes_once_the_day_before_inside_the_window(settings, booked):
+    assert worker(settings).run_once(TUESDAY_20).reminders == 0    # evening: waits for the window
+    assert reminders(settings) == []
+    report = worker(settings).run_once(TUESDAY_11)
+    assert report.reminders == 1 and report.errors == []
+    (message,) = reminders(settings)
+    assert message.body == booked["text"] and message.idempotency_key == f"reminder:{booked['appointment_id']}:0"
+    assert "Wed 3 Mar 10:30, phone call with Sam, care coordinator" in message.body
+    assert worker(settings).run_once(TUESDAY_11 + dt.timedelta(hours=1)).reminders == 0   # nothing twice
+    assert len(reminders(settings)) == 1
+
+
+def test_no_reminder_two_days_before(settings, booked):
+    assert worker(settings).run_once(TUESDAY_11 - dt.timedelta(days=1)).reminders == 0
+
+
+def test_no_reminder_for_a_cancelled_review(settings, booked):
+    with session_scope(settings.database_url) as session:
+        booking.cancel(session, booking.current_appointment(session, booked["patient_id"], now=TUESDAY_11))
+    assert worker(settings).run_once(TUESDAY_11).reminders == 0
+
+
+def test_no_reminder_to_a_patient_who_opted_out(settings, booked):
+    with session_scope(settings.database_url) as session:
+        records.opt_out(session, session.get(Patient, booked["patient_id"]))
+    assert worker(settings).run_once(TUESDAY_11).reminders == 0 and reminders(settings) == []
+
+
+def test_no_reminder_while_a_person_has_the_conversation(settings, booked):
+    with session_scope(settings.database_url) as session:
+        records.hand_over(session, session.get(Conversation, booked["conversation_id"]), "coordinator took over")
+    assert worker(settings).run_once(TUESDAY_11).reminders == 0 and reminders(settings) == []
