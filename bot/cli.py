@@ -97,7 +97,30 @@ def cmd_show(args: argparse.Namespace) -> int:
                       f"{outcome.recorded_at:%Y-%m-%d} message {outcome.inbound_message_id}")
             for task in session.scalars(select(Task).where(Task.patient_id == patient.id)):
                 print(f"  task {task.id} {task.kind} {task.status}: {task.detail}")
+            _show_support(session, patient)
     return 0
+
+
+def _show_support(session, patient) -> None:
+    """The concern check-in, the role chosen and why, and the appointments of one patient."""
+    from bot import booking
+    from bot.models import Appointment, BookingSlot, ConcernAnswer, RoutingDecision
+
+    for answer in session.scalars(select(ConcernAnswer).where(ConcernAnswer.patient_id == patient.id)
+                                  .order_by(ConcernAnswer.id)):
+        value = answer.areas if answer.question == "areas" else answer.score
+        print(f"  concern {answer.question}: {answer.status}"
+              + (f" {value if value not in ('', None) else 'none'}" if answer.status == "answered" else "")
+              + f" (message {answer.inbound_message_id})")
+    for decision in session.scalars(select(RoutingDecision).where(RoutingDecision.patient_id == patient.id)
+                                    .order_by(RoutingDecision.id)):
+        print(f"  routed to {decision.role} by {decision.rule}: {decision.reason}")
+    for appointment in session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)
+                                       .order_by(Appointment.id)):
+        slot = session.get(BookingSlot, appointment.slot_id)
+        print(f"  appointment {appointment.id} {appointment.status}: "
+              f"{booking.describe(slot, appointment.role.replace('_', ' '))}"
+              + (" (reminder queued)" if appointment.reminder_queued_at else ""))
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
@@ -217,7 +240,8 @@ def _worker():
 def cmd_send_due(args: argparse.Namespace) -> int:
     report = _worker().run_once(practices=args.practice or None)
     print(f"first invitations {report.first}, second invitations {report.second}, "
-          f"no response recorded {report.no_response}, waiting for the send window {report.outside_window}")
+          f"no response recorded {report.no_response}, reminders {report.reminders}, "
+          f"waiting for the send window {report.outside_window}")
     for error in report.errors:
         print(f"outreach: error: {error}", file=sys.stderr)
     return 1 if report.errors else 0

@@ -626,7 +626,7 @@ _UNITS = (r"(?:mg|mcg|ml|g|kg|kgs|kilos?|lbs?|pounds weight|st|stone|stones|cm|m
           r"drinks?|pints?|units?|glasses|sessions?|cycles?|rounds?|appointments?|appts?|steps?|floors?|"
           r"flights?|stairs|am|pm|o'?clock|oclock|nhs|nights|mornings|goes|attempts|questions|bits|things|"
           r"brothers?|sisters?|dogs?|cats?|grandsons?|granddaughters?|pets|operations?|ops|scans?|tests?|"
-          r"lumps?|beds?|bedroom|bed|quid|p|pence|k|grand|percent|per ?cent|%|sleeps?|naps?|a day|a week|"
+          r"lumps?|beds?|bedroom|bed|quid|p|pence|k|grand|percent|per ?cent|%|a day|a week|"
           r"a night|a month|per)")
 _NOT_COUNT = frozenset({"thanks", "cheers", "lots", "loads", "probs", "hugs", "regards", "always", "sometimes",
                         "its", "tbh", "yes", "tho", "thus", "perhaps", "anyways", "nowadays", "as", "is", "was",
@@ -816,7 +816,7 @@ _VAGUE_RE = re.compile(
     r"better|improving|less|more|extreme|intense|enormous|a fair bit|plenty|big time|loads)\b")
 
 # A number that describes an earlier time, not this past week ("it was 9 but now it's better").
-_CHANGE_RE = re.compile(r"\b(?:used to|at first|to start with|to begin with|previously|originally|went from|"
+_CHANGE_RE = re.compile(r"\b(?:ago|used to|at first|to start with|to begin with|previously|originally|went from|"
                         r"gone from|earlier on|before (?:that|the|my|i|diagnosis)|last month)\b")
 _NOW_RE = re.compile(r"\b(?:now|today|currently|these days|at the moment|anymore|any more|since)\b")
 _WAS_RE = re.compile(r"\b(?:was|were|had been)\b")
@@ -963,7 +963,8 @@ def _negated(hit: _Hit, toks: Sequence[_Tok]) -> bool:
 def _about_worry(hit: _Hit, hits: Sequence[_Hit], toks: Sequence[_Tok]) -> bool:
     """True for a worry word that only says what the worry is about: "worried about money",
     "anxious about the kids", "money worries", "work stress"."""
-    if hit.key != "emotional" or hit.last - hit.first != 1 or toks[hit.first].lemma not in _WORRY_LEMMAS:
+    if hit.key != "emotional" or toks[hit.first].lemma not in _WORRY_LEMMAS \
+            and toks[hit.first].lower not in _WORRY_LEMMAS:
         return False
     for other in hits:
         if other is hit or other.key in ("emotional", "_overall"):
@@ -1085,9 +1086,9 @@ _KIND_PATTERNS: tuple[tuple[str, str], ...] = (
     ("phone", r"\b(?:(?:tele)?phone(?: call)?|phonecall|call|ring|on the phone|over the phone|tel)\b"),
 )
 # Phrases with a kind word that do not choose a slot of that kind.
-_NOT_KIND_RE = re.compile(r"\b(?:(?:call|ring|phone|text) (?:me|you|them|back|the (?:practice|surgery))|"
-                          r"i'?ll (?:call|ring|phone)|i will (?:call|ring|phone)|calling (?:you|the)|"
-                          r"get to the (?:practice|surgery))\b")
+_NOT_KIND_RE = re.compile(r"\b(?:(?:i'?ll|i will|will|i'?d rather|i can) (?:call|ring|phone|contact)(?: (?:you|them|"
+                          r"back|the (?:practice|surgery)))?|(?:call|ring|phone|text) (?:me|you|them|back|the "
+                          r"(?:practice|surgery))|calling (?:you|the)|get to the (?:practice|surgery))\b")
 _STRONG_NONE_RE = re.compile(
     r"\b(?:none|neither|nothing suits|nothing works|none of (?:them|those|these)|not (?:any|either) of (?:them|those|"
     r"these)|other (?:times?|days?|dates?|slots?|appointments?|ones?|options?)|(?:a |any )?different (?:times?|days?|"
@@ -1209,6 +1210,8 @@ def parse_slot_choice(text: str, offered: Sequence[OfferedSlot]) -> SlotChoice:
     for m in list(re.finditer(rf"\b{_HOUR} (15|30|45|40 5)\b", text_now())):  # "ten thirty" -> "10 30"
         minute = {"15": 15, "30": 30}.get(m.group(2), 45)
         add(at_time(hour(m.group(1)), minute, None), m.start(), m.end())
+    for m in list(re.finditer(r"\b(?:at|after|from) (\d{1,2})\b(?! ?[:.] ?\d)", text_now())):  # "thursday at 2"
+        add(at_time(int(m.group(1)), 0, None), m.start(1), m.end(1))
     for m in list(re.finditer(r"\b(?:12 )?(?:noon|midday)\b", text_now())):
         add(at_time(12, 0, "pm"), m.start(), m.end())
     for m in list(re.finditer(r"(?<!\bgood )(?<!\bthis )\b(?:the )?(morning|afternoon|evening)(?: one| slot| "

@@ -1,6 +1,7 @@
 """The reminder the day before a booked review (bot/worker.py with bot/booking.reminders_due):
 once, inside the practice's send window, never to an opted-out patient or while a person has the
-conversation. In process, on SQLite and PostgreSQL; nothing here needs Rasa."""
+conversation; and the per-patient record of scores, role and appointment (`outreach show`).
+In process, on SQLite and PostgreSQL; nothing here needs Rasa."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,8 @@ from bot.db import session_scope
 from bot.dialogue import RasaClient
 from bot.models import BookingSlot, Conversation, OutboundMessage, Patient
 from bot.worker import OutreachWorker
-from conftest import add_conversation
+from bot.cli import main
+from conftest import PATIENT_NUMBER, add_conversation
 from tests.test_actions import SCRIPT
 
 LONDON = ZoneInfo("Europe/London")
@@ -91,3 +93,18 @@ def test_no_reminder_while_a_person_has_the_conversation(settings, booked):
     with session_scope(settings.database_url) as session:
         records.hand_over(session, session.get(Conversation, booked["conversation_id"]), "coordinator took over")
     assert worker(settings).run_once(TUESDAY_11).reminders == 0 and reminders(settings) == []
+
+
+def test_show_lists_scores_role_and_appointment(settings, booked, capsys):
+    with session_scope(settings.database_url) as session:
+        conversation = session.get(Conversation, booked["conversation_id"])
+        records.record_concern(session, conversation, "overall", score=7)
+        records.record_concern(session, conversation, "areas", areas=["practical"])
+        records.record_concern(session, conversation, "practical", status="skipped")
+        records.record_routing(session, conversation, "care_coordinator", "high_overall", "overall 7 (>= 4) with no high area")
+    assert main(["show", PATIENT_NUMBER]) == 0
+    out = capsys.readouterr().out
+    assert "concern overall: answered 7" in out and "concern areas: answered practical" in out
+    assert "concern practical: skipped" in out
+    assert "routed to care_coordinator by high_overall: overall 7 (>= 4) with no high area" in out
+    assert "booked: Wed 3 Mar 10:30, phone call with Sam, care coordinator" in out
