@@ -218,7 +218,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "activity", "active", "keeping active", "fitness", "fit", "gym", "smoking", "smoke", "cigarette",
         "cigarettes", "vaping", "vape", "alcohol", "drinking", "drink", "booze", "=info", "information",
         "question", "questions", "what happens next", "what =s next", "what is next", "what to expect",
-        "not knowing", "understanding", "understand", "treatment", "treatment plan", "results",
+        "not knowing", "treatment", "treatment plan", "results",
         "test results", "scan results", "prognosis", "wellbeing", "well-being", "healthy", "weight loss plan",
     ),
     # Not areas: idioms whose words would otherwise name one. They win as longer matches.

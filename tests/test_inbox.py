@@ -26,8 +26,9 @@ from bot.db import session_scope
 from bot.fake_twilio import FakeTwilio
 from bot.inbox import auth
 from bot.inbox.escalation import ESCALATION_TEXT, escalate_overdue
-from bot.models import (AuditEntry, Conversation, Flag, InboundMessage, Note, OutboundMessage, Outcome, Patient,
-                        Practice, Task, User, WebSession, utcnow)
+from bot import booking, records
+from bot.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, Note, OutboundMessage, Outcome,
+                        Patient, Practice, Task, User, WebSession, utcnow)
 from bot.outreach import ensure_practice
 from bot.scripts import script_for
 from bot.sender import Sender
@@ -661,6 +662,32 @@ def test_patient_text_is_shown_as_text_never_as_markup(inbox):
     # JSON carries the raw text; the page's script puts it in with textContent.
     items = browser.get("/queue.json").json()["items"]
     assert any(item["evidence"] == "<img src=x onerror=alert(2)> chest pain" for item in items)
+
+
+def test_the_conversation_page_shows_the_check_in_routing_and_appointment(inbox):
+    y1 = practice_id(inbox.db, "Y00001")
+    chat = new_conversation(inbox.db, y1, status="active", reason=None)
+    with session_scope(inbox.db) as session:
+        conversation = session.get(Conversation, chat.id)
+        records.record_concern(session, conversation, "overall", score=8)
+        records.record_concern(session, conversation, "areas", areas=["emotional", "practical"])
+        records.record_concern(session, conversation, "practical", score=9)
+        records.record_concern(session, conversation, "emotional", status="skipped")
+        records.record_routing(session, conversation, "social_prescriber", "one_high_area",
+                               "high score (>= 4) in practical (overall 8, emotional not given, practical 9)")
+        slot = BookingSlot(practice_id=y1, role="social_prescriber", staff="Priya", kind="video",
+                           starts_at=dt.datetime(2027, 6, 1, 9, 0), minutes=30, source="import")
+        session.add(slot)
+        session.flush()
+        booking.book(session, slot.id, patient_id=chat.patient_id, practice_id=y1, conversation_id=chat.id,
+                     role="social_prescriber")
+    page = signed_in(inbox, new_user(inbox.db, [y1])).get(f"/c/{chat.public_id}").text
+    support = page[page.index('id="support"'):page.index("</dl>", page.index('id="support"'))]
+    assert "<dt>Overall</dt><dd>8 out of 10</dd>" in support
+    assert "<dt>Areas</dt><dd>feelings, money, work, housing, transport or caring</dd>" in support
+    assert "<dd>9 out of 10</dd>" in support and "<dd>skipped</dd>" in support
+    assert "<strong>Social prescriber</strong> (One high area)" in support and "practical 9" in support
+    assert "Tue 1 Jun 10:00, video call with Priya, social prescriber · booked" in support
 
 
 # -- escalation -----------------------------------------------------------------------------------------

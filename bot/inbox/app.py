@@ -35,13 +35,14 @@ from sanic.response import HTTPResponse, html, json, redirect, text
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox, records
+from bot import booking, outbox, records
+from bot.concerns import AREAS
 from bot.config import Settings
 from bot.db import session_scope
 from bot.inbox import auth
 from bot.inbox.escalation import escalation_minutes
-from bot.models import (AuditEntry, Conversation, Flag, InboundMessage, Note, OutboundMessage, Outcome, Patient,
-                        Practice, Task, User, UserPractice, utcnow)
+from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage, Note,
+                        OutboundMessage, Outcome, Patient, Practice, RoutingDecision, Task, User, UserPractice, utcnow)
 from bot.scripts import ScriptError, script_for
 from bot.sms import segment_count
 
@@ -314,6 +315,7 @@ def conversation_view(scope: Scope, conversation: Conversation, minutes: float) 
                                .order_by(Outcome.id)).all()
     notes = session.scalars(select(Note).where(Note.conversation_id == conversation.id).order_by(Note.id)).all()
     patient = session.get(Patient, conversation.patient_id) if conversation.patient_id else None
+    support = support_view(session, conversation)
     practice = session.get(Practice, conversation.practice_id)
     mine = conversation.status == "handed_over" and conversation.assigned_user_id == scope.viewer.user_id
     return dict(
@@ -328,12 +330,38 @@ def conversation_view(scope: Scope, conversation: Conversation, minutes: float) 
         outcomes=[dict(kind=OUTCOME_LABELS.get(o.kind, humanise(o.kind)), cluster=o.cluster or "", code=o.code or "",
                        when=clock(o.recorded_at), note=o.note or "") for o in outcomes],
         notes=[dict(author=users.get(n.user_id, ""), when=clock(n.created_at), text=n.text) for n in notes],
+        **support,
         assigned=users.get(conversation.assigned_user_id, "") if conversation.assigned_user_id else "",
         mine=mine, can_reply=mine and not (patient and patient.opted_out),
         status_text={"active": "The assistant is answering", "handed_over": "Handed over to a person",
                      "closed": "Closed"}.get(conversation.status, conversation.status),
         outcome_choices=[(kind, OUTCOME_LABELS.get(kind, humanise(kind))) for kind in records.OUTCOME_CLUSTERS],
         max_reply=MAX_REPLY_CHARS, max_note=MAX_NOTE_CHARS)
+
+
+def support_view(session, conversation: Conversation) -> dict:
+    """The concern check-in answers, the role chosen and why, and the appointments, for the page."""
+    answers = session.scalars(select(ConcernAnswer).where(ConcernAnswer.conversation_id == conversation.id)
+                              .order_by(ConcernAnswer.id)).all()
+    decisions = session.scalars(select(RoutingDecision).where(RoutingDecision.conversation_id == conversation.id)
+                                .order_by(RoutingDecision.id)).all()
+    appointments = session.scalars(select(Appointment).where(Appointment.conversation_id == conversation.id)
+                                   .order_by(Appointment.id)).all()
+
+    def answer_text(a: ConcernAnswer) -> str:
+        if a.status != "answered":
+            return a.status
+        if a.question == "areas":
+            return ", ".join(AREAS.get(k, k) for k in (a.areas or "").split(",") if k) or "none"
+        return f"{a.score} out of 10"
+
+    return dict(
+        concerns=[dict(question="Overall" if a.question == "overall" else "Areas" if a.question == "areas"
+                       else AREAS.get(a.question, a.question).capitalize(), answer=answer_text(a)) for a in answers],
+        routing=[dict(role=humanise(d.role), rule=humanise(d.rule), reason=d.reason, when=clock(d.decided_at))
+                 for d in decisions],
+        appointments=[dict(text=booking.describe(session.get(BookingSlot, a.slot_id), a.role.replace("_", " ")),
+                           status=a.status, reminded=a.reminder_queued_at is not None) for a in appointments])
 
 
 # -- the blueprint ------------------------------------------------------------------------------------
