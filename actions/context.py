@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.config import load_settings
 from bot.db import session_scope
 from bot.models import Conversation, Patient
-from bot.scripts import PracticeScript, script_for
+from bot.scripts import PracticeScript, script_for_patient
 
 
 class UnknownConversation(LookupError):
@@ -61,5 +61,5 @@ def conversation_context(tracker: Tracker) -> Iterator[Context]:
         if conversation is None or conversation.patient_id is None:
             raise UnknownConversation(f"no conversation {tracker.sender_id!r}")
         patient = session.get(Patient, conversation.patient_id)
-        script = script_for(settings.practices_dir, patient.practice.ods_code)
+        script = script_for_patient(settings.practices_dir, patient)
         yield Context(session, conversation, patient, script, inbound_id_of(tracker))

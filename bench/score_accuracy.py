@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # spaCy's thinc imports TensorFlow when it is installed
 
 from bot.concerns import AreasReply, ScoreReply, parse_areas, parse_score, warm_up  # noqa: E402
 
@@ -86,6 +87,16 @@ def judge(question: str, text: str, expected: str):
     return reply, correct, misread, safe_miss
 
 
+def describe(reply) -> str:
+    """A reply as "kind score=7 by_area={...}", leaving out empty fields."""
+    parts = [reply.kind]
+    for name in reply.__dataclass_fields__:
+        value = getattr(reply, name)
+        if name != "kind" and value not in (None, ()) and not (hasattr(value, "items") and not value):
+            parts.append(f"{name}={dict(value) if hasattr(value, 'items') else value}")
+    return " ".join(parts)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=ROOT / "tests" / "data" / "concern_replies.csv")
@@ -119,13 +130,7 @@ def main() -> int:
     if failures:
         print("\nfailing rows:")
         for row, reply, why in failures:
-            shown = {k: v for k, v in vars(reply).items() if v not in (None, (), {})} if hasattr(reply, "__dict__") \
-                else reply
-            fields = ", ".join(f"{k}={dict(v) if hasattr(v, 'items') else v}" for k, v in
-                               ((f, getattr(reply, f)) for f in reply.__dataclass_fields__)
-                               if v not in (None, ()) and not (hasattr(v, "items") and not v))
-            del shown
-            print(f"  [{why}] {row['question']}: {row['text']!r} expected {row['expected']} got {fields}")
+            print(f"  [{why}] {row['question']}: {row['text']!r} expected {row['expected']} got {describe(reply)}")
     return 1 if misreads else 0
 
 

@@ -363,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     scripts_check.set_defaults(func=cmd_scripts)
     scripts_preview = practice_scripts.add_parser("preview", help="a whole sample conversation with every text")
     scripts_preview.add_argument("--practice", required=True, metavar="ODS")
+    scripts_preview.add_argument("--language", metavar="CODE", default="en",
+                                 help="preview the practice's script in this language (ISO 639-1, e.g. pl)")
     scripts_preview.set_defaults(func=cmd_scripts)
 
     start = sub.add_parser("start", help="begin the CAN005 conversation with a patient")

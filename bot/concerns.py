@@ -185,7 +185,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "tearful", "tears", "upset", "hopeless", "hopelessness", "coping", "not coping", "cope",
         "overwhelmed", "future", "the future", "uncertainty", "uncertain", "dying", "death", "die",
         "grief", "grieving", "bereavement", "irritable", "confidence", "self esteem", "worried sick",
-        "sick with worry", "head is a mess", "on edge", "shock",
+        "sick with worry", "head is a mess", "on edge", "shock", "on my own",
+        "by myself",
     ),
     "practical": (
         "money", "finance", "finances", "financial", "financially", "bill", "bills", "benefit", "benefits",
@@ -219,7 +220,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "cigarettes", "vaping", "vape", "alcohol", "drinking", "drink", "booze", "=info", "information",
         "question", "questions", "what happens next", "what =s next", "what is next", "what to expect",
         "not knowing", "treatment", "treatment plan", "results",
-        "test results", "scan results", "prognosis", "wellbeing", "well-being", "healthy", "weight loss plan",
+        "test results", "scan results", "prognosis",
+        "what's going on", "what is going on", "what's happening", "what is happening", "wellbeing", "well-being", "healthy", "weight loss plan",
     ),
     # Not areas: idioms whose words would otherwise name one. They win as longer matches.
     "_ignore": (
@@ -238,12 +240,12 @@ TOPICS: dict[str, tuple[str, ...]] = {
 _WORRY_LEMMAS = frozenset({"worry", "worried", "worries", "worrying", "concern", "bother", "stress", "stressed",
                            "anxious", "anxiety", "scare", "scared", "nervous", "fear", "panic", "panicking",
                            "frighten", "frightened", "afraid", "terrified", "upset"})
-_ABOUT_WORDS = frozenset({"about", "over", "re", "regarding", "with", "for", "by", "around", "of", "that", "my",
+_ABOUT_WORDS = frozenset({"about", "over", "at", "from", "re", "regarding", "with", "for", "by", "around", "of", "that", "my",
                           "the", "our", "his", "her", "their", "bit", "a", "little", "lot", "mostly", "mainly"})
 
 # Misspellings too short or too common for the fuzzy matcher, spelled out.
 MISSPELLINGS: dict[str, str] = {
-    "mony": "money", "muney": "money", "monies": "money", "£": "money", "famly": "family", "fam": "family",
+    "mony": "money", "finaces": "finances", "finances's": "finances", "muney": "money", "monies": "money", "£": "money", "famly": "family", "fam": "family",
     "kidz": "kids", "anxios": "anxious", "anxous": "anxious", "anxiuos": "anxious", "axiety": "anxiety",
     "anxity": "anxiety", "finacial": "financial", "finacial": "financial", "paine": "pain", "pian": "pain",
     "slep": "sleep", "sleap": "sleep", "tierd": "tired", "tyred": "tired", "wrk": "work", "wk": "work",
@@ -289,6 +291,7 @@ def _normalise(text: Any) -> str:
     # "2x a day" is a count; any other lone x is a kiss ("7 x", "thanks xx").
     text = re.sub(r"(?<=\d)\s*x(?=\s*(?:a\s|per\s|daily|weekly|times|a$))", " times", text)
     text = re.sub(r"\bx+o*x*\b", " ", text)
+    text = re.sub(r"<3+(?![\d.])", " ", text)  # a heart, not "less than 3"
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -317,7 +320,7 @@ _STOP_RE = re.compile(
     r"\bdo ?n'?t (?:want|wanna) (?:these|any more|anymore|more) (?:questions|texts|messages)\b|"
     r"\b(?:not|won'?t be|am not|i'?m not) (?:answering|doing) (?:these|any more|anymore|this any ?more|"
     r"questions|your questions|the questions)\b|\bi'?m done\b|\bunsubscribe\b|\bopt ?out\b|^\W*end\W*$|"
-    r"\bno more\W*$|^\W*(?:quit|cancel)\W*$|\bstop all\b|\bdon'?t text me\b|\bdo not text me\b")
+    r"\bno more(?: please| thanks| thank you| now)?\W*$|^\W*(?:quit|cancel)\W*$|\bstop all\b|\bdon'?t text me\b|\bdo not text me\b")
 
 _SKIP_RE = re.compile(
     r"^\W*(?:skip|pass|skipp?|skp)\b|(?<!will )(?<!'ll )(?<!to )(?<!it )\b(?:skip|pass)(?: (?:it|this|that|this one|that one|on this|on that|"
@@ -549,8 +552,9 @@ _NUMBER_WORDS: dict[str, int] = {
     "twoo": 2, "zer0": 0, "zeo": 0, "zeor": 0,
 }
 _NUMBER_WORDS = {w: n for w, n in _NUMBER_WORDS.items() if n is not None}
+_COLLAPSED_NUMBER_WORDS = {re.sub(r"(.)\1+", r"\1", w): n for w, n in _NUMBER_WORDS.items() if len(w) >= 3}
 # Any of these is some number far above 10 ("a million"): the reply is out of range, whatever it is.
-_HUGE_RE = re.compile(r"\b(?:a |one )?(?:hundred|thousand|million|billion|trillion|zillion|gazillion)s?\b")
+_HUGE_RE = re.compile(r"\b(?:a |one |\d+ )?(?:hundred|thousand|million|billion|trillion|zillion|gazillion)s?\b")
 _HUGE = 100
 _ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
                   "eighth": 8, "ninth": 9, "tenth": 10}
@@ -581,6 +585,12 @@ def _number_words(s: str, strict_one: bool) -> str:
     for i, m in enumerate(words):
         word = m.group()
         value = _NUMBER_WORDS.get(word)
+        if value is None and re.search(r"(.)\1", word):
+            # A doubled letter ("sevenn", "fivee", "sixx"); never a real word that collapses onto a
+            # number word ("teen" -> "ten"): those are excluded by the lemma tables.
+            value = _COLLAPSED_NUMBER_WORDS.get(re.sub(r"(.)\1+", r"\1", word))
+            if value is not None and _get_pipeline().is_word(word):
+                value = None
         if value is None:
             continue
         if word == "one":
@@ -627,8 +637,8 @@ _UNITS = (r"(?:mg|mcg|ml|g|kg|kgs|kilos?|lbs?|pounds weight|st|stone|stones|cm|m
           r"flights?|stairs|am|pm|o'?clock|oclock|nhs|nights|mornings|goes|attempts|questions|bits|things|"
           r"brothers?|sisters?|dogs?|cats?|grandsons?|granddaughters?|pets|operations?|ops|scans?|tests?|"
           r"lumps?|beds?|bedroom|bed|quid|p|pence|k|grand|percent|per ?cent|%|a day|a week|"
-          r"a night|a month|per)")
-_NOT_COUNT = frozenset({"thanks", "cheers", "lots", "loads", "probs", "hugs", "regards", "always", "sometimes",
+          r"a night|a month|per|to go|stars?)")
+_NOT_COUNT = frozenset({"thanks", "cheers", "probs", "hugs", "regards", "always", "sometimes",
                         "its", "tbh", "yes", "tho", "thus", "perhaps", "anyways", "nowadays", "as", "is", "was",
                         "has", "does", "goes", "guess", "less", "unless", "tops", "ish", "this", "pls", "plus",
                         "cos", "coz", "kisses", "blessings", "xs"})
@@ -674,7 +684,8 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
     if not for_areas:
         each(_SCALE_ECHO.pattern, lambda m: None)  # "on a scale of 0-10", "10 being the worst"
     # Written as a score: "7/10", "7 out of 10", "7 outta ten", "3 of 10".
-    each(r"(?<![\d./-])(\d{1,3}) ?(?:/|out of|outta|oo|of|from|in) ?10\b(?! ?[/.:-] ?\d)",
+    each(r"\b(\d{1,2})\.0\b(?!\.?\d)", lambda m: nums.append(_Num(m.start(), m.end(), int(m.group(1)))))  # "5.0"
+    each(r"(?<![\d./-])(\d{1,3}) ?(?:/|out of|outta|outa|out a|outof|oo|of|from|in) ?10\b(?! ?[/.:-] ?\d)",
          lambda m: nums.append(_Num(m.start(), m.end(), int(m.group(1)), explicit=True)))
     if not for_areas:
         # Another scale ("3 out of 5") is not converted: that would be a guess.
@@ -683,7 +694,7 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
     # Phone numbers, long digit runs, full dates, years.
     each(r"(?:\+ ?)?\d(?:[ -]?\d){8,}|\d{5,}", ignore)
     each(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b", ignore)
-    each(r"\b\d{4}\b", ignore)
+    each(r"\b(?:19|20)\d{2}\b", ignore)  # a year; other 4-digit numbers are just too big
     # Dates with a month name, then ordinals ("the 3rd" is a date in a score reply, a list position
     # in an areas reply).
     each(rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}\b|\b{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?\b", ignore)
@@ -707,8 +718,9 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
             else:
                 ignored.append((m.start(), m.end()))
         each(r"\b(\d{1,2}) ?/ ?(\d{1,2})\b", slash)
-    # Decimals are never rounded: "6.5" is between two answers.
+    # Decimals are never rounded: "6.5" and "6 and a half" are between two answers.
     each(r"\b\d+\.\d+\b", flag("decimal"))
+    each(r"\b\d+ ?(?:and|n|&|\+)? ?(?:a )?half\b|\bhalf (?:a |an |of )?\d+\b", flag("decimal"))
     if not for_areas:
         each(r"\b\d+,\d\b(?! ?\d)", flag("decimal"))  # "6,5" is a decimal comma
     # Ranges: "6-7", "6 to 7", "between 6 and 8".
@@ -718,6 +730,8 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
     each(r"\b(?:day|cycle|round|stage|grade|week|ward|bed|room|bus|page|step|type|phase|session|dose|chapter|"
          r"floor|flat|house|number of|aged?|turned|turning|year|gen|covid|tier|generation|form|class|platform|"
          r"gate|junction|size|line|route|apartment|unit|chemo|radiotherapy|radio) (\d+)\b", ignore)
+    each(r"\b(?:mother|mum|mam|mom|father|dad|parent|grandmother|grandma|nan|nana|grandad|grandfather|"
+         r"family|one|two|all|both|each|any|none|some) of (?:the |my |our )?(\d+)\b", ignore)
     each(r"\b(?:i'?m|im|i am|am|aged?|turned|turning) (\d{2,3})\b(?! ?(?:/|out of|outta) ?10)",
          lambda m: ignored.append((m.start(), m.end())) if int(m.group(1)) >= 16 else nums.append(
              _Num(m.start(1), m.end(1), int(m.group(1)))))
@@ -728,6 +742,22 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
             ignored.append((m.start(), m.end()))
             mask(m.start(1), m.end(1))
     if not for_areas:
+        # "at 10" is a time ("seeing the nurse at 10 tomorrow") unless the patient is "at" a score
+        # ("I'm at 7", "it's at 7"); "at a 7" is always a score.
+        def at_time(m: re.Match) -> None:
+            if not re.search(r"\b(?:i'?m|im|i am|it'?s|its|it is|it was|sitting|been|currently|now|probably|"
+                             r"maybe|about|is|was|stands?|standing|stays?|staying|still|level)\s*$", text()[:m.start()]):
+                ignored.append((m.start(), m.end()))
+                mask(m.start(), m.end())
+        for m in list(re.finditer(r"\bat (\d{1,2})\b(?! ?(?:/|out of|outta) ?10)", text())):
+            at_time(m)
+        # "< 3", "> 8": comparisons.
+        each(r"[<>]=? ?\d+", flag("comparative"))
+        # A comparison after a number written as a score: "8/10 at least" (read on the unmasked text).
+        if re.search(r"\b\d+ ?(?:(?:/|out of|outta|outa|oo) ?10 ?)?(?:\+|plus\b|or more\b|or over\b|or above\b|"
+                     r"or higher\b|or less\b|or under\b|or lower\b|and up\b|and above\b|at least\b|at most\b|"
+                     r"at the most\b|tops\b|max\b|maximum\b|minimum\b|at a push\b)", s):
+            flags.add("comparative")
         # Negative numbers, then comparisons: "-3", "minus 2"; "almost 8", "over 9", "not a 10", "9+".
         each(r"(?:^|(?<=[\s(]))(?:-|minus |negative )\d+\b", flag("negative"))
         each(r"\b(?:almost|nearly|over|under|above|below|more than|less than|at least|at most|not quite|"
@@ -735,7 +765,8 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
              r"closer to|approaching|barely|hardly|just under|just over|rather than|instead of|than|from)"
              r"(?: (?:a|an|like|about|around))? \d+\b", flag("comparative"))
         each(r"\b\d+ ?(?:\+|plus\b|or more\b|or over\b|or above\b|or higher\b|or less\b|or under\b|"
-             r"or lower\b|and up\b|and above\b|at least\b|at most\b|or so\b|odd\b|\+)", flag("comparative"))
+             r"or lower\b|and up\b|and above\b|at least\b|at most\b|at the most\b|tops\b|max\b|maximum\b|"
+             r"odd\b|\+)", flag("comparative"))
     # What is left: whole numbers that may be answers.
     for m in re.finditer(r"(?<!\d)(?<!\d\.)\d+(?!\d|\.\d)", text()):
         if len(m.group()) > 1 and m.group().startswith("0"):
@@ -793,8 +824,9 @@ id i'd say would a an its it's it is was been has have i've ive im i'm am at lik
 honestly honest tbh really hi hello hiya yes yeah yep yup ok okay thanks thank you ty cheers lol haha the past this
 last week weeks most of time guess reckon just only currently now right solid good defo definitely easily
 score number give rate rating put on me my bit pretty to be be dear doc dr love hun mate sorry oh ah no nope nah
-all at anything really much that thats that's though tho tbf surprisingly thankfully luckily fortunately
-actually genuinely overall worried worrying worry bothered bothering concerned days these""".split())
+all at anything really that thats that's though tho tbf god goodness heavens surprisingly thankfully luckily fortunately
+actually genuinely overall worried worrying worry bothered bothering concerned days these fine ok okay good
+great alright coping doing well grand""".split())
 
 _ZERO_RE = re.compile(
     r"\b(?:none(?: at all| whatsoever| really)?|nothing(?: at all| really)?|not (?:at all|one bit|a bit|in the "
@@ -804,7 +836,7 @@ _ZERO_RE = re.compile(
 _VAGUE_RE = re.compile(
     r"\b(?:bad|badly|worse|worst|terrible|terribly|awful|awfully|horrible|horrendous|dreadful|shocking|"
     r"lots?|loads?|heaps|tons|massively|massive|hugely|huge|very|extremely|really|so much|too much|great deal|"
-    r"not great|not good|not too good|not brilliant|not the best|constantly|constant|always|all the time|"
+    r"not great|not good|not too good|not too|not overly|not very|not massively|not hugely|not that|not brilliant|not the best|constantly|constant|always|all the time|"
     r"every day|everyday|non ?stop|24/7|a bit|a little|little|slightly|somewhat|mildly|mild|moderately|moderate|"
     r"medium|average|middling|so so|so-so|meh|ok|okay|fine|alright|not bad|not too bad|not much|not really|"
     r"fair bit|quite a bit|quite a lot|quite|some|sometimes|on and off|up and down|high|low|sky high|"
@@ -813,9 +845,13 @@ _VAGUE_RE = re.compile(
     r"significantly|a fair amount|loads|rubbish|grim|crap|shit|shite|pants|horrid|stressful|scared|terrified|"
     r"petrified|anxious|worried sick|sick with worry|frightened|not sleeping|can'?t sleep|can'?t stop|"
     r"hard|difficult|tough|rough|getting there|coping|not coping|could be worse|could be better|"
-    r"better|improving|less|more|extreme|intense|enormous|a fair bit|plenty|big time|loads)\b")
+    r"better|improving|less|more|extreme|intense|enormous|a fair bit|plenty|big time|loads|nothing much|"
+    r"not loads)\b")
 
 # A number that describes an earlier time, not this past week ("it was 9 but now it's better").
+# "I don't know" is not a magnitude, whatever words it uses ("hard to say").
+_UNSURE_RE = re.compile(r"\b(?:idk|dunno|do ?n'?t know|not sure|unsure|no idea|hard to (?:say|tell|put|know|judge)|"
+                        r"can'?t (?:say|tell|put a number|decide)|difficult to (?:say|tell|put))\b")
 _CHANGE_RE = re.compile(r"\b(?:ago|used to|at first|to start with|to begin with|previously|originally|went from|"
                         r"gone from|earlier on|before (?:that|the|my|i|diagnosis)|last month)\b")
 _NOW_RE = re.compile(r"\b(?:now|today|currently|these days|at the moment|anymore|any more|since)\b")
@@ -859,7 +895,7 @@ def parse_score(text: str) -> ScoreReply:
     if not nums:
         if _only(s, _ZERO_RE, _SCORE_FILLERS):
             return ScoreReply("score", 0)
-        if _VAGUE_RE.search(s) and not _QUESTION_RE.search(s) and "?" not in s:
+        if _VAGUE_RE.search(s) and not _UNSURE_RE.search(s) and not _QUESTION_RE.search(s) and "?" not in s:
             return ScoreReply("vague")
         return ScoreReply("unclear")
     if _QUESTION_RE.search(s):
@@ -909,12 +945,13 @@ _NONE_RE = re.compile(
     r"no concerns|no problems|no issues|not worried|not worrying|nothing worrying|nothing at all|zero|"
     r"everything(?:'s| is) (?:fine|ok|okay|good|alright|grand)|all (?:fine|good|ok|okay)|im fine|i'm fine|"
     r"i am fine|im ok|i'm ok|i am ok|i'm okay|im okay|i am okay|doing (?:ok|okay|fine|well|alright)|nil)\b")
-_NONE_WHOLE_RE = re.compile(r"^(?:no|nope|nah|fine|ok|okay|good|alright|grand|coping|not|no thanks|nothing)$")
+_NONE_WHOLE_RE = re.compile(r"^(?:no|nope|nah|fine|ok|okay|good|alright|grand|coping|not|no thanks|nothing|"
+                            r"not a thing|not one|no no)$")
 _ALL_RE = re.compile(
     r"\b(?:all of (?:them|those|these|it|the above|em|'em|the (?:6|list))|all (?:6|of the 6|the 6)|all the above|"
     r"everything|every thing|every one of them|the lot|all the lot|a bit of (?:everything|all)|"
     r"a little of (?:everything|all)|bit of everything|(?:1|one) to 6|1 ?- ?6|all of 'em|all 6 of them)\b")
-_ALL_WHOLE_RE = re.compile(r"^all$")
+_ALL_WHOLE_RE = re.compile(r"^all$|^all (?:except|but|apart from|bar|besides|other than)\b")
 _EXCEPT_RE = re.compile(r"\b(?:except|apart from|other than|but not|besides|bar|excluding|not)\b")
 _NEGATING_AFTER = frozenset({"fine", "ok", "okay", "good", "sorted", "alright", "grand", "great", "brilliant",
                              "covered", "stable", "manageable", "under"})
@@ -1051,7 +1088,8 @@ def parse_areas(text: str) -> AreasReply:
         return AreasReply("areas", tuple(k for k in _AREA_KEYS if k in keys),
                           MappingProxyType({k: scores[k] for k in _AREA_KEYS if k in scores}))
     core = " ".join(w for w in rest if w not in {"thanks", "thank", "you", "lol", "x", "really", "just", "i", "am",
-                                                 "im", "i'm", "all", "sorry", "honestly", "tbh", "so", "well"})
+                                                 "im", "i'm", "all", "sorry", "honestly", "tbh", "so", "well",
+                                                 "haha", "ha", "hah", "lol", "hi", "hello", "um", "erm", "oh"})
     if _NONE_RE.search(s) or _NONE_WHOLE_RE.match(core):
         return AreasReply("none")
     if _SKIP_RE.search(s):

@@ -20,7 +20,7 @@ from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
 from bot.keywords import Keyword, classify_keyword, is_opt_in_for
 from bot.models import Conversation, Flag, InboundMessage, Patient, Practice, utcnow
-from bot.scripts import load_all, script_for
+from bot.scripts import load_all, script_for_patient
 
 log = logging.getLogger(__name__)
 # No turn of this dialogue says more than this; more means a fault, never a flood of texts.
@@ -153,7 +153,7 @@ class Processor:
             return self._unknown_number(session, message)
         message.patient_id = patient.id
         message.conversation_id = conversation.id if conversation else None
-        script = script_for(self.settings.practices_dir, patient.practice.ods_code)
+        script = script_for_patient(self.settings.practices_dir, patient)
         reply_key = f"in:{message.id}"
 
         keyword = classify_keyword(message.body)
@@ -190,7 +190,7 @@ class Processor:
     def _raise_flag(self, session, message: InboundMessage, patient: Optional[Patient],
                     conversation: Optional[Conversation], flag: "safety.Flag") -> str:
         """Safety net text at once, a flag record, and the conversation handed to a human."""
-        script = script_for(self.settings.practices_dir, patient.practice.ods_code) if patient \
+        script = script_for_patient(self.settings.practices_dir, patient) if patient \
             else _script_for_number(self.settings, message.to_number)
         practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
         message.patient_id = patient.id if patient else None

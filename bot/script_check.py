@@ -22,6 +22,7 @@ and downloads the CMU dictionary at run time (`nltk.download('cmudict')`), which
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 import unicodedata
@@ -68,7 +69,8 @@ class Finding:
     problem: str
 
     def format(self, path: str) -> str:
-        field = f"messages.{self.message}" if not self.message.startswith("not_monitored") else self.message
+        plain = self.message.startswith(("not_monitored", "languages."))
+        field = self.message if plain else f"messages.{self.message}"
         return f"{path}: {field}: {self.level}: {self.problem}"
 
 
@@ -195,10 +197,23 @@ def sample_turn(script: PracticeScript) -> Dict[str, str]:
 
 
 def check_script(script: PracticeScript) -> List[Finding]:
-    """Every problem with a practice's texts, errors first within each message."""
+    """Every problem with a practice's texts, errors first within each message, then the same for
+    each language the practice supplies."""
+    findings = _check_texts(script)
+    for code in sorted(script.languages):
+        for finding in _check_texts(script.for_language(code)):
+            where = finding.message if finding.message.startswith("not_monitored") else f"messages.{finding.message}"
+            findings.append(dataclasses.replace(finding, message=f"languages.{code}.{where}"))
+    return findings
+
+
+def _check_texts(script: PracticeScript) -> List[Finding]:
+    """The checks for one language. English wording also gets the reading-age check (it is an
+    English measure); other languages may need UCS-2, so that is a warning there, not an error."""
     findings: List[Finding] = []
+    english = script.language == "en"
     templates = script.data["messages"]
-    own = _overridden(script)
+    own = _overridden(script) if english else set(templates)
     not_monitored = " ".join(str(script.data.get("not_monitored") or "").split())
     helpline = str(script.data.get("oncology_helpline") or "") or SAMPLE_HELPLINE
     turn = sample_turn(script)
@@ -225,8 +240,9 @@ def check_script(script: PracticeScript) -> List[Finding]:
         if not is_gsm7(text):
             bad = [ch for ch in dict.fromkeys(text) if ch not in GSM7_BASIC and ch not in GSM7_EXTENDED]
             named = "; ".join(_describe(c) for c in bad)
-            findings.append(Finding("error", name, "has characters outside GSM-7, so the whole text is sent as "
-                                                   f"UCS-2 (70 characters a part): {named}{source}"))
+            findings.append(Finding("error" if english else "warning", name,
+                                    "has characters outside GSM-7, so the whole text is sent as "
+                                    f"UCS-2 (70 characters a part): {named}{source}"))
         parts = segment_count(text)
         if parts > MAX_SEGMENTS:
             findings.append(Finding("error", name, f"is {parts} SMS parts ({len(text)} characters with the first "
@@ -239,7 +255,7 @@ def check_script(script: PracticeScript) -> List[Finding]:
                                                        "phone" + source))
         plain = script.render(name, first_name=SAMPLE_FIRST_NAME, helpline=helpline, **turn)
         reading = readability(plain, _names(script, SAMPLE_FIRST_NAME))
-        if reading.long_words and reading.grade > MAX_GRADE:
+        if english and reading.long_words and reading.grade > MAX_GRADE:
             findings.append(Finding("warning", name, f"reading age about {reading.reading_age:.1f} (Flesch-Kincaid "
                                                      f"grade {reading.grade:.1f}, aim for {MAX_GRADE:.0f} or less): "
                                                      f"{reading.words / reading.sentences:.0f} words a sentence; "
@@ -354,7 +370,8 @@ def preview_conversation(script: PracticeScript, first_name: str = SAMPLE_FIRST_
     SMS parts and length. Texts the sample does not reach are shown at the end."""
     helpline = str(script.data.get("oncology_helpline") or "") or SAMPLE_HELPLINE
     turn = sample_turn(script)
-    lines = [f"{script.ods_code} {script.name} - sample conversation with {first_name} "
+    language = "" if script.language == "en" else f", in language {script.language}"
+    lines = [f"{script.ods_code} {script.name} - sample conversation with {first_name}{language} "
              f"(treatment helpline shown as {helpline})"]
     shown = set()
 
@@ -436,7 +453,13 @@ def run_scripts_command(args, out=None) -> int:
                     return 2
                 continue
             if script.ods_code == wanted:
-                print(preview_conversation(script), file=out)
+                language = (getattr(args, "language", None) or "en").strip().lower()
+                if language != "en" and language not in script.languages:
+                    known = ", ".join(sorted(script.languages)) or "none"
+                    print(f"outreach: error: {script.ods_code} has no script in {language!r} (languages: {known})",
+                          file=sys.stderr)
+                    return 2
+                print(preview_conversation(script.for_language(language)), file=out)
                 return 0
         print(f"outreach: error: no practice script for ODS code {wanted!r} in {folder}", file=sys.stderr)
         return 2

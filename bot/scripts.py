@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -19,7 +21,9 @@ from bot.send_window import SendWindow
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
 KNOWN_KEYS = {"ods_code", "name", "phone", "sender", "contact", "callback_days", "not_monitored",
               "codes", "messages", "oncology_helpline", "duty_clinician_phone", "send_window", "roles",
-              "routing"}
+              "routing", "languages"}
+LANGUAGE_KEYS = {"not_monitored", "messages"}
+LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1, as the register's preferred_language
 CONTACT_KEYS = {"name", "role"}
 # Placeholders filled per text by the dialogue: the concern area being asked about, the role the
 # patient is offered, the numbered times on offer, and one appointment in words.
@@ -66,6 +70,23 @@ class PracticeScript:
     sender: Optional[str]
     data: Mapping[str, Any]
     path: Path
+    language: str = "en"
+
+    @property
+    def languages(self) -> set[str]:
+        """The languages (besides English) this practice supplies every text in."""
+        return set(self.data.get("languages") or {})
+
+    def for_language(self, code: Optional[str]) -> "PracticeScript":
+        """This script in the patient's preferred language when the practice supplies it; otherwise
+        itself (English). Only the wording changes: roles, numbers and codes stay the practice's."""
+        code = (code or "en").strip().lower()
+        translation = (self.data.get("languages") or {}).get(code)
+        if not translation:
+            return self
+        data = dict(self.data, messages=dict(translation["messages"]),
+                    not_monitored=translation.get("not_monitored", self.data["not_monitored"]))
+        return dataclasses.replace(self, data=data, language=code)
 
     def code_for(self, cluster: str) -> str:
         """The SNOMED CT code this practice records for a QOF cluster (may be empty)."""
@@ -139,6 +160,50 @@ def _merge(base: dict, override: Mapping) -> dict:
         else:
             out[key] = value
     return out
+
+
+def _check_messages(messages: Mapping[str, Any], known: Mapping[str, Any], fail, *where: str) -> None:
+    """Every message is a known one, non-empty, a valid template with known placeholders only."""
+    for name, template in messages.items():
+        if name not in known:
+            raise fail(f"unknown message (known: {', '.join(sorted(known))})", *where, str(name))
+        if not isinstance(template, str) or not template.strip():
+            raise fail("must be non-empty text", *where, name)
+        try:
+            used = meta.find_undeclared_variables(_jinja.parse(template))
+        except jinja2.TemplateSyntaxError as exc:
+            raise fail(f"template error: {exc.message}", *where, name) from None
+        unknown = used - PLACEHOLDERS
+        if unknown:
+            raise fail(f"unknown placeholder(s) {', '.join(sorted(unknown))}", *where, name)
+
+
+def _check_languages(data: Mapping[str, Any], known: Mapping[str, Any], fail) -> None:
+    """A language script must translate every message: a patient never gets half their texts in
+    one language and half in another."""
+    languages = data.get("languages") or {}
+    if not isinstance(languages, Mapping):
+        raise fail("must be a mapping of language code (e.g. pl, ur, cy) to its texts", "languages")
+    for code, translation in languages.items():
+        code = str(code)
+        if not LANGUAGE_CODE.match(code) or code == "en":
+            raise fail("must be a lower-case ISO 639-1 language code other than en, e.g. pl", "languages", code)
+        if not isinstance(translation, Mapping):
+            raise fail("must be a mapping with messages (and not_monitored)", "languages", code)
+        for field in translation:
+            if field not in LANGUAGE_KEYS:
+                raise fail(f"unknown setting (known: {', '.join(sorted(LANGUAGE_KEYS))})", "languages", code, str(field))
+        if "not_monitored" in translation and (not isinstance(translation["not_monitored"], str)
+                                               or not translation["not_monitored"].strip()):
+            raise fail("must be non-empty text", "languages", code, "not_monitored")
+        messages = translation.get("messages")
+        if not isinstance(messages, Mapping):
+            raise fail("is required: every message in this language", "languages", code, "messages")
+        _check_messages(messages, known, fail, "languages", code, "messages")
+        missing = [name for name in known if name not in messages]
+        if missing:
+            raise fail(f"missing {len(missing)} message(s) in this language: {', '.join(missing)}",
+                       "languages", code, "messages")
 
 
 def _check_roles_and_routing(data: Mapping[str, Any], fail) -> None:
@@ -235,18 +300,8 @@ def load_script(path: Path) -> PracticeScript:
     if not isinstance(data["callback_days"], int) or data["callback_days"] < 0:
         raise fail("must be a whole number of days", "callback_days")
     _check_roles_and_routing(data, fail)
-    for name, template in data["messages"].items():
-        if name not in defaults["messages"]:
-            raise fail(f"unknown message (known: {', '.join(sorted(defaults['messages']))})", "messages", name)
-        if not isinstance(template, str) or not template.strip():
-            raise fail("must be non-empty text", "messages", name)
-        try:
-            used = meta.find_undeclared_variables(_jinja.parse(template))
-        except jinja2.TemplateSyntaxError as exc:
-            raise fail(f"template error: {exc.message}", "messages", name) from None
-        unknown = used - PLACEHOLDERS
-        if unknown:
-            raise fail(f"unknown placeholder(s) {', '.join(sorted(unknown))}", "messages", name)
+    _check_languages(data, defaults["messages"], fail)
+    _check_messages(data["messages"], defaults["messages"], fail, "messages")
     return PracticeScript(
         ods_code=str(raw["ods_code"]).strip().upper(),
         name=str(raw["name"]).strip(),
@@ -267,6 +322,12 @@ def load_all(practices_dir: Path) -> dict[str, PracticeScript]:
             raise ScriptError(f"{path}:1: ods_code: {script.ods_code} is also used by {scripts[script.ods_code].path}")
         scripts[script.ods_code] = script
     return scripts
+
+
+def script_for_patient(practices_dir: Path, patient: Any) -> PracticeScript:
+    """The script a patient hears: their practice's, in their preferred language if the practice
+    supplies it (English otherwise). The one place this rule lives."""
+    return script_for(practices_dir, patient.practice.ods_code).for_language(patient.preferred_language)
 
 
 def script_for(practices_dir: Path, ods_code: str) -> PracticeScript:

@@ -26,7 +26,7 @@ from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
 from bot.models import BookingSlot, Conversation, InboundMessage, Invitation, Patient, Task, utcnow
 from bot.outreach import OutreachError, open_conversation
-from bot.scripts import load_all, script_for
+from bot.scripts import load_all, script_for_patient
 from bot.send_window import SendWindow
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class OutreachWorker:
                 conversation = session.get(Conversation, appointment.conversation_id) if appointment.conversation_id else None
                 if conversation is not None and conversation.status == "handed_over":
                     continue
-                script = script_for(self.settings.practices_dir, ods)
+                script = script_for_patient(self.settings.practices_dir, patient)
                 slot = session.get(BookingSlot, appointment.slot_id)
                 role = script.roles.get(appointment.role)
                 text = script.render("booking_reminder", patient.first_name,
@@ -175,7 +175,7 @@ class OutreachWorker:
             with session_scope(self.settings.database_url) as session:
                 conversation = session.get(Conversation, conversation_id)
                 patient = session.get(Patient, patient_id)
-                script = script_for(self.settings.practices_dir, patient.practice.ods_code)
+                script = script_for_patient(self.settings.practices_dir, patient)
                 outbox.enqueue(session, f"{key}:0", patient.mobile, script.render("opener", patient.first_name),
                                conversation=conversation, from_number=script.sender)
         with session_scope(self.settings.database_url) as session:
@@ -184,12 +184,14 @@ class OutreachWorker:
             invitation.conversation_id, invitation.status, invitation.queued_at = conversation_id, "queued", now
 
     def _interpreter_task_if_needed(self, patient_id: int) -> None:
-        """Practices supply only English scripts so far: a patient who prefers another language gets
-        the English text and a coordinator is asked to phone with an interpreter (once)."""
+        """A patient who prefers a language their practice supplies no script in gets the English
+        texts, and a coordinator is asked to phone with an interpreter (once)."""
         with session_scope(self.settings.database_url) as session:
             patient = session.get(Patient, patient_id)
             language = (patient.preferred_language or "en").lower()
-            if language == "en" or session.scalar(select(Task.id).where(
+            if script_for_patient(self.settings.practices_dir, patient).language == language:
+                return  # English, or a language the practice wrote its script in
+            if session.scalar(select(Task.id).where(
                     Task.patient_id == patient_id, Task.kind == "interpreter_call")):
                 return
             records.create_task(session, "interpreter_call",
