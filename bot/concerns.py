@@ -597,7 +597,7 @@ def _number_words(s: str, strict_one: bool) -> str:
             before = words[i - 1].group() if i else None
             after = words[i + 1].group() if i + 1 < len(words) else None
             if strict_one:
-                if (before is not None and before not in _ONE_NUMBER_BEFORE and not before.isdigit()) \
+                if (before is not None and before not in _ONE_NUMBER_BEFORE) \
                         or after in _ONE_PRONOUN_AFTER - {"and", "or", "please"}:
                     continue
             elif before in _ONE_PRONOUN_BEFORE and before not in {"a", "an"} or after in _ONE_PRONOUN_AFTER:
@@ -634,7 +634,7 @@ _UNITS = (r"(?:mg|mcg|ml|g|kg|kgs|kilos?|lbs?|pounds weight|st|stone|stones|cm|m
           r"hrs?|hours?|days?|nights?|weeks?|wks?|months?|mths?|years?|yrs?|y/?o|times|tablets?|pills?|doses?|"
           r"kids?|children|child|grandchildren|grandkids|sons?|daughters?|people|miles?|cups?|cigs?|cigarettes|"
           r"drinks?|pints?|units?|glasses|sessions?|cycles?|rounds?|appointments?|appts?|steps?|floors?|"
-          r"flights?|stairs|am|pm|o'?clock|oclock|nhs|nights|mornings|goes|attempts|questions|bits|things|"
+          r"flights?|stairs|am|pm|o ?'? ?clock|oclock|nhs|nights|mornings|goes|attempts|questions|bits|things|"
           r"brothers?|sisters?|dogs?|cats?|grandsons?|granddaughters?|pets|operations?|ops|scans?|tests?|"
           r"lumps?|beds?|bedroom|bed|quid|p|pence|k|grand|percent|per ?cent|%|a day|a week|"
           r"a night|a month|per|to go|stars?)")
@@ -705,7 +705,7 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
     # Times: "10:30", "10.30", "3pm", "3 o'clock".
     each(r"\b\d{1,2} ?: ?\d{2}\b(?: ?[ap]m\b)?", ignore)
     each(r"\b\d{1,2}\.\d{2}\b(?: ?[ap]m\b)?", ignore)
-    each(r"\b\d{1,2} ?(?:am|pm|a\.m\.?|p\.m\.?|o'?clock|oclock)\b", ignore)
+    each(r"\b\d{1,2} ?(?:am|pm|a\.m\.?|p\.m\.?|o ?'? ?clock|oclock)\b", ignore)
     # Money and percentages.
     each(r"[£$€] ?\d+(?:[.,]\d+)?", ignore)
     each(r"\b\d+(?:[.,]\d+)? ?(?:p|quid|pounds?|pence|k|grand|%|percent|per ?cent)(?![a-z])", ignore)
@@ -1236,7 +1236,7 @@ def parse_slot_choice(text: str, offered: Sequence[OfferedSlot]) -> SlotChoice:
         add(at_time(int(m.group(1)), int(m.group(2)), m.group(3)), m.start(), m.end())
     for m in list(re.finditer(r"\b([01]\d|2[0-3])([0-5]\d)\b", text_now())):  # "1030", "1500"
         add(at_time(int(m.group(1)), int(m.group(2)), None), m.start(), m.end())
-    for m in list(re.finditer(rf"\b{_HOUR} ?(am|pm|o'?clock|oclock)\b", text_now())):
+    for m in list(re.finditer(rf"\b{_HOUR} ?(am|pm|o ?'? ?clock|oclock)\b", text_now())):
         ampm = m.group(2) if m.group(2) in ("am", "pm") else None
         add(at_time(hour(m.group(1)), 0, ampm), m.start(), m.end())
     for m in list(re.finditer(rf"\bhalf (?:past )?{_HOUR}\b(?: ?(am|pm))?", text_now())):
@@ -1260,7 +1260,7 @@ def parse_slot_choice(text: str, offered: Sequence[OfferedSlot]) -> SlotChoice:
              or (part in ("afternoon", "pm") and 12 <= o.starts_at.hour < 17 + (part == "pm") * 7)
              or (part == "evening" and o.starts_at.hour >= 17)}, m.start(), m.end())
     # Weekdays.
-    for m in list(_WEEKDAY_RE.finditer(text_now())):
+    for m in list(_WEEKDAY_RE.finditer(text_now())):  # "tues", "the wednesday one", "next tuesday"
         wd = next(int(k[1:]) for k, v in m.groupdict().items() if v)
         add({i for i, o in enumerate(offered) if o.starts_at.weekday() == wd}, m.start(), m.end())
     # Earliest / latest.
@@ -1299,8 +1299,9 @@ def parse_slot_choice(text: str, offered: Sequence[OfferedSlot]) -> SlotChoice:
     for word, k in _ORDINAL_WORDS.items():
         for m in list(re.finditer(rf"(?<!\bat )\b{word}\b(?! (?:of all|thing|time|and foremost))", text_now())):
             add(dual(k), m.start(), m.end())
-    for m in list(re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th)\b", text_now())):
-        add(dual(int(m.group(1))), m.start(), m.end())
+    for m in list(re.finditer(r"\b(on (?:the )?)?(\d{1,2})(?:st|nd|rd|th)\b", text_now())):
+        day = int(m.group(2))  # "on the 3rd" is a date; "the 3rd" may be either
+        add(on_day(day) if m.group(1) else dual(day), m.start(), m.end())
     for m in list(re.finditer(r"(?<![\d.:/£$-])\b(\d{1,3})\b(?![.:/]\d)", text_now())):
         add(option(int(m.group(1))), m.start(), m.end())
 
