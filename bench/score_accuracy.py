@@ -74,7 +74,7 @@ def judge(question: str, text: str, expected: str):
         if correct and label["score"] is not None:
             correct = reply.score == label["score"]
         if correct and label["by_area"] is not None:
-            correct = dict(reply.by_area) == label["by_area"]
+            correct = dict(reply.by_area) == label["by_area"] and reply.score == label["score"]
     else:
         assert isinstance(reply, AreasReply)
         correct = reply.kind == label["kind"] and (label["areas"] is None or reply.areas == label["areas"]) \
@@ -118,7 +118,8 @@ def main() -> int:
             failures.append((row, reply, "MISREAD" if misread else "safe miss" if safe_miss else "wrong kind"))
     elapsed = time.perf_counter() - started
 
-    print(f"{len(rows)} labelled replies from {args.csv.relative_to(ROOT) if args.csv.is_relative_to(ROOT) else args.csv}")
+    shown = args.csv.resolve().relative_to(ROOT) if args.csv.resolve().is_relative_to(ROOT) else args.csv
+    print(f"{len(rows)} labelled replies from {shown}")
     for question in sorted(totals):
         print(f"  {question:6s} accuracy {right[question] / totals[question]:.3f} "
               f"({right[question]}/{totals[question]})")

@@ -56,8 +56,22 @@ def cmd_gateway(args: argparse.Namespace) -> int:
     from bot.gateway import create_app
 
     settings = load_settings()
-    settings.require_twilio()
     create_app(settings).run(host=args.host, port=args.port, access_log=False, workers=1)
+    return 0
+
+
+def cmd_processor(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from bot import background
+
+    settings = load_settings()
+    settings.require_twilio()
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    background.run(settings, stopping)
     return 0
 
 
@@ -408,7 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--rules-only", action="store_true", help="skip the NLU's second net (no Rasa needed)")
     check.set_defaults(func=cmd_safety_check)
 
-    gateway = sub.add_parser("gateway", help="run the SMS gateway (webhooks, processor, sender)")
+    processor = sub.add_parser("processor", help="run the background process (turns, sender, retries, escalation)")
+    processor.set_defaults(func=cmd_processor)
+    gateway = sub.add_parser("gateway", help="run the SMS gateway (webhooks and the coordinator inbox)")
     gateway.add_argument("--host", default="127.0.0.1")
     gateway.add_argument("--port", type=int, default=8000)
     gateway.set_defaults(func=cmd_gateway)

@@ -160,76 +160,76 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "physical": (
         "pain", "painful", "ache", "achy", "sore", "hurt", "sleep", "sleepless", "insomnia", "nightmare",
         "=tired", "tiredness", "fatigue", "fatigued", "exhausted", "exhaustion", "energy", "low energy",
-        "no energy", "eat", "eating", "appetite", "nausea", "nauseous", "nauseated", "=sick", "feel sick",
-        "feeling sick", "being sick", "vomit", "vomiting", "breathing", "breath", "breathless",
+        "no energy", "eat", "eating", "appetite", "low appetite", "nausea", "nauseous", "nauseated", "=sick",
+        "feel sick", "feeling sick", "being sick", "vomit", "vomiting", "breathing", "breath", "breathless",
         "breathlessness", "cough", "bowel", "bowels", "constipation", "constipated", "diarrhoea", "diarrhea",
-        "bladder", "wee", "weeing", "toilet", "mobility", "walking", "walk", "getting around", "stairs",
-        "balance", "weight", "weight loss", "skin", "itch", "itchy", "rash", "hair", "hair loss", "memory",
+        "bladder", "weeing", "toilet", "incontinence", "mobility", "walking", "walk", "getting around",
+        "stairs", "weight", "weight loss", "skin", "itch", "itchy", "rash", "hair", "hair loss", "memory",
         "concentration", "concentrate", "forgetful", "brain fog", "sex", "sexual", "sex life", "body",
         "body image", "symptom", "side effect", "side effects of =the? treatment", "treatment side effect",
-        "numbness", "numb", "tingling", "swelling", "swollen", "hot flush", "hot flushes", "sweats",
-        "sweating", "temperature", "fever", "mouth", "taste", "swallowing", "swallow", "speech", "hearing",
-        "eyesight", "sight", "wound", "scar", "dizzy", "dizziness", "headache", "headaches", "physical",
-        "physically", "health", "lump", "stoma", "bleeding", "eating and drinking", "eat and drink",
-        "drinking enough", "off =my? food", "can't face food", "off food", "poorly", "unwell", "ill",
-        "illness", "mobility", "cramp", "cramps", "neuropathy", "incontinence", "infection", "fitness to",
+        "numbness", "numb", "tingling", "neuropathy", "swelling", "swollen", "hot flush", "hot flushes",
+        "sweats", "sweating", "temperature", "fever", "infection", "mouth", "taste", "swallowing", "swallow",
+        "speech", "hearing", "eyesight", "sight", "wound", "scar", "dizzy", "dizziness", "headache",
+        "headaches", "cramp", "cramps", "lump", "stoma", "bleeding", "physical", "physically", "health",
+        "poorly", "unwell", "illness", "eating and drinking", "eat and drink", "drinking enough",
+        "off =my? food", "can't face food", "off food",
     ),
     "emotional": (
         "worry", "worries", "worried", "worrying", "anxious", "anxiety", "scared", "scary", "fear",
-        "frightened", "afraid", "terrified", "panic", "panicky", "panicking", "low mood", "feel low",
-        "feeling low", "feeling =down", "feel =down", "been =down", "bit =down", "so =down", "very =down",
-        "=low", "sad", "sadness", "depressed", "depression", "angry", "anger", "frustrated", "frustration",
-        "guilt", "guilty", "lonely", "loneliness", "alone", "isolated", "isolation", "mood", "moods",
-        "stress", "stressed", "stressful", "nerves", "nervous", "=feelings", "=feeling", "emotion",
-        "=emotions", "emotional", "emotionally", "mental health", "mentally", "mental", "crying", "cry",
-        "tearful", "tears", "upset", "hopeless", "hopelessness", "coping", "not coping", "cope",
-        "overwhelmed", "future", "the future", "uncertainty", "uncertain", "dying", "death", "die",
-        "grief", "grieving", "bereavement", "irritable", "confidence", "self esteem", "worried sick",
-        "sick with worry", "head is a mess", "on edge", "shock", "on my own",
-        "by myself",
+        "frightened", "afraid", "terrified", "panic", "panicky", "panicking", "shock", "on edge", "=low",
+        "low mood", "feel low", "feeling low", "feeling =down", "feel =down", "been =down", "bit =down",
+        "so =down", "very =down", "sad", "sadness", "depressed", "depression", "angry", "anger", "frustrated",
+        "frustration", "irritable", "guilt", "guilty", "lonely", "loneliness", "alone", "on my own",
+        "by myself", "isolated", "isolation", "mood", "moods", "stress", "stressed", "stressful", "nerves",
+        "nervous", "=feelings", "emotion", "=emotions", "emotional", "emotionally", "mental health",
+        "mentally", "mental", "head is a mess", "crying", "cry", "tearful", "tears", "upset", "hopeless",
+        "hopelessness", "coping", "not coping", "cope", "overwhelmed", "confidence", "self esteem", "future",
+        "the future", "uncertainty", "uncertain", "dying", "death", "die", "grief", "grieving",
+        "bereavement", "worried sick", "sick with worry",
     ),
     "practical": (
-        "money", "finance", "finances", "financial", "financially", "bill", "bills", "benefit", "benefits",
-        "=pip", "universal credit", "=esa", "=dwp", "debt", "debts", "cash", "pay", "paying", "wage",
-        "wages", "income", "low income", "pension", "savings", "cost", "costs", "cost of living", "afford",
-        "work", "job", "employer", "boss", "sick pay", "sick note", "fit note", "time off", "career",
-        "colleague", "colleagues", "self employed", "housing", "house", "rent", "mortgage", "landlord",
-        "council", "transport", "travel", "travelling", "parking", "driving", "drive", "car", "bus", "taxi",
-        "getting to appointments", "getting to hospital", "lifts", "=caring", "=carer", "=carers",
-        "looking after", "look after", "childcare", "housework", "cleaning", "shopping", "food shopping",
+        "money", "finance", "finances", "financial", "financially", "bill", "bills", "energy bill",
+        "energy bills", "gas bill", "electric bill", "heating", "benefit", "benefits", "=pip",
+        "universal credit", "=esa", "=dwp", "debt", "debts", "cash", "pay", "paying", "afford", "wage",
+        "wages", "income", "low income", "pension", "savings", "cost", "costs", "cost of living", "work",
+        "job", "employer", "boss", "colleague", "colleagues", "career", "self employed", "sick pay",
+        "sick note", "fit note", "time off", "housing", "house", "rent", "mortgage", "landlord", "council",
+        "transport", "travel", "travelling", "parking", "driving", "drive", "car", "bus", "taxi", "lifts",
+        "getting to appointments", "getting to hospital", "=caring", "=carer", "=carers", "looking after",
+        "look after", "childcare", "school run", "housework", "cleaning", "shopping", "food shopping",
         "cooking", "garden", "gardening", "chores", "insurance", "paperwork", "forms", "practical",
-        "practically", "practicalities", "school run",
+        "practically", "practicalities",
     ),
     "family": (
-        "family", "partner", "husband", "wife", "hubby", "spouse", "=kids", "=kid", "children", "child",
-        "son", "daughter", "grandchildren", "grandkids", "grandson", "granddaughter", "parent", "parents",
-        "mum", "mam", "mom", "mother", "dad", "father", "brother", "sister", "sibling", "friend", "friends",
-        "relationship", "relationships", "marriage", "girlfriend", "boyfriend", "other half", "relatives",
-        "in-laws", "nan", "grandma", "grandad", "grandparents", "stepson", "stepdaughter", "fiance",
-        "fiancee", "loved ones", "telling people", "telling the kids", "telling my family",
+        "family", "partner", "husband", "wife", "hubby", "spouse", "other half", "marriage", "girlfriend",
+        "boyfriend", "fiance", "fiancee", "=kids", "=kid", "children", "child", "son", "daughter", "stepson",
+        "stepdaughter", "grandchildren", "grandkids", "grandson", "granddaughter", "parent", "parents", "mum",
+        "mam", "mom", "mother", "dad", "father", "brother", "sister", "sibling", "nan", "grandma", "grandad",
+        "grandparents", "relatives", "in-laws", "friend", "friends", "relationship", "relationships",
+        "loved ones", "telling people", "telling the kids", "telling my family",
     ),
     "spiritual": (
-        "faith", "god", "church", "mosque", "temple", "synagogue", "gurdwara", "religion", "religious",
-        "pray", "prayer", "prayers", "=meaning", "purpose", "spiritual", "spirituality", "regret", "regrets",
-        "belief", "beliefs", "afterlife", "soul", "vicar", "imam", "rabbi", "chaplain", "meaning of life",
-        "loss of faith", "why me",
+        "faith", "loss of faith", "god", "church", "mosque", "temple", "synagogue", "gurdwara", "religion",
+        "religious", "pray", "prayer", "prayers", "vicar", "imam", "rabbi", "chaplain", "spiritual",
+        "spirituality", "belief", "beliefs", "soul", "afterlife", "=meaning", "meaning of life", "purpose",
+        "regret", "regrets", "why me",
     ),
     "lifestyle": (
-        "lifestyle", "diet", "healthy eating", "healthy food", "nutrition", "exercise", "exercising",
-        "activity", "active", "keeping active", "fitness", "fit", "gym", "smoking", "smoke", "cigarette",
-        "cigarettes", "vaping", "vape", "alcohol", "drinking", "drink", "booze", "=info", "information",
-        "question", "questions", "what happens next", "what =s next", "what is next", "what to expect",
-        "not knowing", "treatment", "treatment plan", "results",
-        "test results", "scan results", "prognosis",
-        "what's going on", "what is going on", "what's happening", "what is happening", "wellbeing", "well-being", "healthy", "weight loss plan",
+        "lifestyle", "wellbeing", "well-being", "healthy", "diet", "healthy eating", "healthy food",
+        "nutrition", "exercise", "exercising", "activity", "active", "keeping active", "fitness", "fit", "gym",
+        "smoking", "smoke", "cigarette", "cigarettes", "vaping", "vape", "alcohol", "drinking", "drink",
+        "booze", "=info", "information", "question", "questions", "treatment", "treatment plan", "results",
+        "test results", "scan results", "prognosis", "what happens next", "what's next", "what is next",
+        "what to expect", "not knowing", "what's going on", "what is going on", "what's happening",
+        "what is happening",
     ),
     # Not areas: idioms whose words would otherwise name one. They win as longer matches.
     "_ignore": (
         "oh my god", "oh god", "my god", "thank god", "thank goodness", "god knows", "god sake",
-        "for god sake", "sick of", "sick and tired", "sick to death", "i mean", "low on", "pain in the neck",
-        "pain in the arse", "pain in the backside", "no worries", "not worried", "no worry", "fit in",
-        "at work on", "work out", "to be honest", "looking after =myself", "look after =myself", "mean",
-        "worry about it", "worrying about it",
+        "for god sake", "sick of", "sick and tired", "sick to death", "i mean", "=mean", "low on",
+        "pain in the neck", "pain in the arse", "pain in the backside", "no worries", "not worried",
+        "no worry", "worry about it", "worrying about it", "fit in", "work out", "to be honest",
+        "looking after =myself", "look after =myself",
     ),
     # "overall 6 but pain 9": a number for everything at once, paired like an area.
     "_overall": ("overall", "in general", "generally", "all in all", "altogether", "total", "in total"),
@@ -240,20 +240,21 @@ TOPICS: dict[str, tuple[str, ...]] = {
 _WORRY_LEMMAS = frozenset({"worry", "worried", "worries", "worrying", "concern", "bother", "stress", "stressed",
                            "anxious", "anxiety", "scare", "scared", "nervous", "fear", "panic", "panicking",
                            "frighten", "frightened", "afraid", "terrified", "upset"})
-_ABOUT_WORDS = frozenset({"about", "over", "at", "from", "re", "regarding", "with", "for", "by", "around", "of", "that", "my",
-                          "the", "our", "his", "her", "their", "bit", "a", "little", "lot", "mostly", "mainly"})
+_ABOUT_WORDS = frozenset({"about", "over", "at", "from", "re", "regarding", "with", "for", "by", "around", "of",
+                          "that", "my", "the", "our", "his", "her", "their", "bit", "a", "little", "lot", "mostly",
+                          "mainly"})
 
 # Misspellings too short or too common for the fuzzy matcher, spelled out.
 MISSPELLINGS: dict[str, str] = {
-    "mony": "money", "finaces": "finances", "finances's": "finances", "muney": "money", "monies": "money", "£": "money", "famly": "family", "fam": "family",
-    "kidz": "kids", "anxios": "anxious", "anxous": "anxious", "anxiuos": "anxious", "axiety": "anxiety",
-    "anxity": "anxiety", "finacial": "financial", "finacial": "financial", "paine": "pain", "pian": "pain",
-    "slep": "sleep", "sleap": "sleep", "tierd": "tired", "tyred": "tired", "wrk": "work", "wk": "work",
-    "hubs": "husband", "hubbie": "hubby", "ma": "mum", "mums": "mum", "mumz": "mum", "relos": "relatives",
-    "info's": "info", "infos": "info", "excersise": "exercise", "exercize": "exercise", "excercise": "exercise",
-    "religon": "religion", "feelins": "feelings", "feelngs": "feelings", "emotinal": "emotional",
-    "depresed": "depressed", "lonley": "lonely", "benifits": "benefits", "bennefits": "benefits",
-    "morgage": "mortgage", "mortage": "mortgage", "relashionship": "relationship", "realtionship": "relationship",
+    "mony": "money", "muney": "money", "monies": "money", "£": "money", "finaces": "finances",
+    "finacial": "financial", "benifits": "benefits", "bennefits": "benefits", "morgage": "mortgage",
+    "mortage": "mortgage", "wrk": "work", "famly": "family", "fam": "family", "kidz": "kids", "hubs": "husband",
+    "hubbie": "hubby", "ma": "mum", "mums": "mum", "mumz": "mum", "relos": "relatives",
+    "relashionship": "relationship", "realtionship": "relationship", "anxios": "anxious", "anxous": "anxious",
+    "anxiuos": "anxious", "axiety": "anxiety", "anxity": "anxiety", "feelins": "feelings", "feelngs": "feelings",
+    "emotinal": "emotional", "depresed": "depressed", "lonley": "lonely", "paine": "pain", "pian": "pain",
+    "slep": "sleep", "sleap": "sleep", "tierd": "tired", "tyred": "tired", "religon": "religion",
+    "infos": "info", "excersise": "exercise", "exercize": "exercise", "excercise": "exercise",
 }
 
 
@@ -320,11 +321,14 @@ _STOP_RE = re.compile(
     r"\bdo ?n'?t (?:want|wanna) (?:these|any more|anymore|more) (?:questions|texts|messages)\b|"
     r"\b(?:not|won'?t be|am not|i'?m not) (?:answering|doing) (?:these|any more|anymore|this any ?more|"
     r"questions|your questions|the questions)\b|\bi'?m done\b|\bunsubscribe\b|\bopt ?out\b|^\W*end\W*$|"
-    r"\bno more(?: please| thanks| thank you| now)?\W*$|^\W*(?:quit|cancel)\W*$|\bstop all\b|\bdon'?t text me\b|\bdo not text me\b")
+    r"\bno more(?: please| thanks| thank you| now)?\W*$|^\W*(?:quit|cancel)\W*$|\bstop all\b|"
+    r"\bdo(?:n'?t| not) text me\b")
 
 _SKIP_RE = re.compile(
-    r"^\W*(?:skip|pass|skipp?|skp)\b|(?<!will )(?<!'ll )(?<!to )(?<!it )\b(?:skip|pass)(?: (?:it|this|that|this one|that one|on this|on that|"
-    r"please|pls|thanks|thank you|for now|this question|that question|for this one))*\W*$|"
+    # "skip"/"pass" first, or last with only "this"/"please"... after it; not "it'll pass".
+    r"^\W*(?:skip|pass|skipp?|skp)\b|(?<!will )(?<!'ll )(?<!to )(?<!it )\b(?:skip|pass)(?: (?:it|this|that|"
+    r"this one|that one|on this|on that|please|pls|thanks|thank you|for now|this question|that question|"
+    r"for this one))*\W*$|"
     r"\b(?:i'?d |i would |would |i )?rather not\b|\b(?:i'?d |i would |would |i )?prefer not\b|"
     r"\bdo ?n'?t (?:want|wanna|wish|like) to (?:say|answer(?: (?:this|that|this one|that one|this question|"
     r"that question))?|talk about (?:it|this|that)|go into (?:it|this|that))\b|\bnot saying\b|"
@@ -334,7 +338,7 @@ _SKIP_RE = re.compile(
 
 
 # =====================================================================================================
-# The spaCy pipeline: tokenizer, lookup lemmatizer and the topic-word Matcher. Built once, lazily.
+# The spaCy pipeline: tokenizer, lookup lemmatizer and the topic-word PhraseMatchers. Built once, lazily.
 # =====================================================================================================
 
 @dataclass(frozen=True)
@@ -359,15 +363,18 @@ class _Hit:
 
 
 class _Pipeline:
-    """spaCy's blank English tokenizer + lookup lemmatizer (offline, from spacy-lookups-data) and a
-    Matcher over TOPICS. spaCy does not promise that one Language object may be used by several
-    threads at once (the tokenizer keeps a cache), so `analyse` runs under a lock: a reply is a few
-    words and takes well under a millisecond."""
+    """spaCy's blank English tokenizer + lookup lemmatizer (offline, from spacy-lookups-data) and
+    PhraseMatchers over TOPICS: one on lemmas (inflections: "worries", "bills", "feeling low" ->
+    "feel low") and one on the exact lower-case words (the "=word" entries, and every entry as
+    written, in case the table lemmatizes the entry itself oddly: "rent" -> "rend"). Phrase matching
+    is a hash lookup per token, so the ~600 entries cost no more than a few. spaCy does not promise
+    that one Language object may be used by several threads at once (the tokenizer keeps a cache),
+    so `analyse` runs under a lock: a reply is a few words and takes well under a millisecond."""
 
     def __init__(self) -> None:
         import spacy
         from spacy.lookups import load_lookups
-        from spacy.matcher import Matcher
+        from spacy.matcher import PhraseMatcher
         from spacy.tokens import Doc
         from spacy.util import compile_infix_regex, filter_spans
 
@@ -393,10 +400,20 @@ class _Pipeline:
         self.known = frozenset(known | set(MISSPELLINGS.values()))
         self._lock = threading.Lock()
 
-        self.matcher = Matcher(nlp.vocab)
+        self.by_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.by_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         targets: set[str] = set()
         for key, entries in TOPICS.items():
-            self.matcher.add(key, [self._pattern(entry, targets) for entry in entries])
+            lemma_docs, lower_docs = [], []
+            for entry in entries:
+                for variant in _variants(entry):
+                    lower_docs.append(nlp.make_doc(" ".join(w.lstrip("=") for w in variant)))
+                    if not any(w.startswith("=") for w in variant):
+                        lemma_docs.append(self.lemmatizer(nlp.make_doc(" ".join(variant))))
+                        targets.update(w for w in variant if w.isalpha())
+            self.by_lower.add(key, lower_docs)
+            if lemma_docs:
+                self.by_lemma.add(key, lemma_docs)
         # Fuzzy targets: the plain topic words and every inflection the lemma table knows for them.
         lemmas = {self._lemma(t) for t in targets}
         targets |= {form for t in list(targets) for form in _inflections(t)
@@ -409,27 +426,6 @@ class _Pipeline:
     def lemma(self, word: str) -> str:
         """The lookup lemma of a lower-case word (read-only table: safe without the lock)."""
         return self._table.get(word, word)
-
-    def _pattern(self, entry: str, targets: set[str]) -> list[dict]:
-        """One TOPICS entry -> a Matcher pattern (one token dict per spaCy token)."""
-        pattern: list[dict] = []
-        for item in entry.split():
-            optional = item.endswith("?") and len(item) > 1
-            item = item.rstrip("?") if optional else item
-            exact = item.startswith("=")
-            item = item.lstrip("=")
-            pieces = [t.text for t in self.nlp.make_doc(item)]
-            for piece in pieces:
-                if exact:
-                    spec: dict = {"LOWER": piece}
-                else:
-                    spec = {"LEMMA": {"IN": sorted({self._lemma(piece), piece})}}
-                    if piece.isalpha():
-                        targets.add(piece)
-                if optional:
-                    spec["OP"] = "?"
-                pattern.append(spec)
-        return pattern
 
     def is_word(self, word: str) -> bool:
         """True for a word the lemma tables know (the table is keyed by hashes, so ask it)."""
@@ -449,12 +445,13 @@ class _Pipeline:
             raw = self.nlp.make_doc(s)
             words = [self._fix(t.lower_) for t in raw]
             if any(w != t.lower_ for w, t in zip(words, raw)):
-                # Corrections may be several words ("£" -> "money"); the token count stays the same.
+                # Each correction is one word for one token ("mony" -> "money", "£" -> "money"), so
+                # token i of the corrected doc is token i of the text, with its offsets.
                 doc = self._Doc(self.nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in raw])
             else:
                 doc = raw
             doc = self.lemmatizer(doc)
-            matches = self.matcher(doc)
+            matches = self.by_lemma(doc) + self.by_lower(doc)
             spans = self._filter_spans([doc[s_:e_] for _, s_, e_ in matches])
             labels = {(s_, e_): self.nlp.vocab.strings[m] for m, s_, e_ in matches}
             toks = [_Tok(t.lower_, t.lemma_, r.idx, r.idx + len(r.text)) for t, r in zip(doc, raw)]
@@ -487,6 +484,17 @@ class _FuzzyIndex:
         if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
             return None  # nothing near, or two equally near: leave the word alone
         return scored[0][1]
+
+
+def _variants(entry: str) -> list[list[str]]:
+    """A TOPICS entry -> its word sequences, with and without each optional ("word?") word."""
+    out: list[list[str]] = [[]]
+    for item in entry.split():
+        if item.endswith("?") and len(item) > 1:
+            out = [v + alt for v in out for alt in ([item[:-1]], [])]
+        else:
+            out = [v + [item] for v in out]
+    return out
 
 
 def _inflections(word: str) -> set[str]:
@@ -643,7 +651,8 @@ _NOT_COUNT = frozenset({"thanks", "cheers", "probs", "hugs", "regards", "always"
                         "has", "does", "goes", "guess", "less", "unless", "tops", "ish", "this", "pls", "plus",
                         "cos", "coz", "kisses", "blessings", "xs"})
 _SCALE_ECHO = re.compile(
-    r"\b(?:on |in )?(?:a |the )?scale (?:of |from )?(?:\d+ ?(?:-|to) ?\d+)?|\b(?:from |between )?[01] ?(?:-|to|and) ?10\b|"
+    r"\b(?:on |in )?(?:a |the )?scale (?:of |from )?(?:\d+ ?(?:-|to) ?\d+)?|"
+    r"\b(?:from |between )?[01] ?(?:-|to|and) ?10\b|"
     r"\b(?:if |with |where |as )?(?:10|0|1) ?(?:is|being|=|as|was|means?|for) (?:the )?(?:worst|highest|max|"
     r"maximum|most|top|very much|lowest|least|best|min|minimum|not at all|none|no worry|nothing|bad|good|fine|"
     r"great|terrible|awful)\b")
@@ -685,7 +694,7 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
         each(_SCALE_ECHO.pattern, lambda m: None)  # "on a scale of 0-10", "10 being the worst"
     # Written as a score: "7/10", "7 out of 10", "7 outta ten", "3 of 10".
     each(r"\b(\d{1,2})\.0\b(?!\.?\d)", lambda m: nums.append(_Num(m.start(), m.end(), int(m.group(1)))))  # "5.0"
-    each(r"(?<![\d./-])(\d{1,3}) ?(?:/|out of|outta|outa|out a|outof|oo|of|from|in) ?10\b(?! ?[/.:-] ?\d)",
+    each(r"(?<![\d./-])(\d{1,3}) ?(?:/|out of|outta|outa|out a|outof|of) ?10\b(?! ?[/.:-] ?\d)",
          lambda m: nums.append(_Num(m.start(), m.end(), int(m.group(1)), explicit=True)))
     if not for_areas:
         # Another scale ("3 out of 5") is not converted: that would be a guess.
@@ -746,7 +755,8 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
         # ("I'm at 7", "it's at 7"); "at a 7" is always a score.
         def at_time(m: re.Match) -> None:
             if not re.search(r"\b(?:i'?m|im|i am|it'?s|its|it is|it was|sitting|been|currently|now|probably|"
-                             r"maybe|about|is|was|stands?|standing|stays?|staying|still|level)\s*$", text()[:m.start()]):
+                             r"maybe|about|is|was|stands?|standing|stays?|staying|still|level)\s*$",
+                             text()[:m.start()]):
                 ignored.append((m.start(), m.end()))
                 mask(m.start(), m.end())
         for m in list(re.finditer(r"\bat (\d{1,2})\b(?! ?(?:/|out of|outta) ?10)", text())):
@@ -754,7 +764,7 @@ def _numbers(s: str, for_areas: bool, lemma) -> _Numbers:
         # "< 3", "> 8": comparisons.
         each(r"[<>]=? ?\d+", flag("comparative"))
         # A comparison after a number written as a score: "8/10 at least" (read on the unmasked text).
-        if re.search(r"\b\d+ ?(?:(?:/|out of|outta|outa|oo) ?10 ?)?(?:\+|plus\b|or more\b|or over\b|or above\b|"
+        if re.search(r"\b\d+ ?(?:(?:/|out of|outta|outa) ?10 ?)?(?:\+|plus\b|or more\b|or over\b|or above\b|"
                      r"or higher\b|or less\b|or under\b|or lower\b|and up\b|and above\b|at least\b|at most\b|"
                      r"at the most\b|tops\b|max\b|maximum\b|minimum\b|at a push\b)", s):
             flags.add("comparative")
@@ -819,14 +829,16 @@ def _hits_after_counts(hits: list[_Hit], ignored: list[tuple[int, int]]) -> list
 # parse_score
 # =====================================================================================================
 
+# Words that may stand around "none" / "not at all" in a reply that still means 0 ("honestly none
+# really, i'm fine thanks"). Not "much": "nothing much" is a little, not nothing.
 _SCORE_FILLERS = frozenset("""about around roughly approx approximately maybe probably prob probs prolly i think
 id i'd say would a an its it's it is was been has have i've ive im i'm am at like so um umm erm er hmm well
-honestly honest tbh really hi hello hiya yes yeah yep yup ok okay thanks thank you ty cheers lol haha the past this
-last week weeks most of time guess reckon just only currently now right solid good defo definitely easily
-score number give rate rating put on me my bit pretty to be be dear doc dr love hun mate sorry oh ah no nope nah
-all at anything really that thats that's though tho tbf god goodness heavens surprisingly thankfully luckily fortunately
-actually genuinely overall worried worrying worry bothered bothering concerned days these fine ok okay good
-great alright coping doing well grand""".split())
+honestly honest tbh tbf really actually genuinely hi hello hiya yes yeah yep yup ok okay fine good great alright
+grand coping doing thanks thank you ty cheers lol haha the past this last week weeks days these most of time
+guess reckon just only currently now right solid defo definitely easily score number give rate rating put on me
+my bit pretty to be dear doc dr love hun mate sorry oh ah no nope nah all anything that thats that's though tho
+god goodness heavens surprisingly thankfully luckily fortunately overall worried worrying worry bothered
+bothering concerned""".split())
 
 _ZERO_RE = re.compile(
     r"\b(?:none(?: at all| whatsoever| really)?|nothing(?: at all| really)?|not (?:at all|one bit|a bit|in the "
@@ -836,7 +848,8 @@ _ZERO_RE = re.compile(
 _VAGUE_RE = re.compile(
     r"\b(?:bad|badly|worse|worst|terrible|terribly|awful|awfully|horrible|horrendous|dreadful|shocking|"
     r"lots?|loads?|heaps|tons|massively|massive|hugely|huge|very|extremely|really|so much|too much|great deal|"
-    r"not great|not good|not too good|not too|not overly|not very|not massively|not hugely|not that|not brilliant|not the best|constantly|constant|always|all the time|"
+    r"not great|not good|not too good|not too|not overly|not very|not massively|not hugely|not that|"
+    r"not brilliant|not the best|constantly|constant|always|all the time|"
     r"every day|everyday|non ?stop|24/7|a bit|a little|little|slightly|somewhat|mildly|mild|moderately|moderate|"
     r"medium|average|middling|so so|so-so|meh|ok|okay|fine|alright|not bad|not too bad|not much|not really|"
     r"fair bit|quite a bit|quite a lot|quite|some|sometimes|on and off|up and down|high|low|sky high|"
@@ -848,10 +861,10 @@ _VAGUE_RE = re.compile(
     r"better|improving|less|more|extreme|intense|enormous|a fair bit|plenty|big time|loads|nothing much|"
     r"not loads)\b")
 
-# A number that describes an earlier time, not this past week ("it was 9 but now it's better").
 # "I don't know" is not a magnitude, whatever words it uses ("hard to say").
 _UNSURE_RE = re.compile(r"\b(?:idk|dunno|do ?n'?t know|not sure|unsure|no idea|hard to (?:say|tell|put|know|judge)|"
                         r"can'?t (?:say|tell|put a number|decide)|difficult to (?:say|tell|put))\b")
+# A number that describes an earlier time, not this past week ("it was 9 but now it's better").
 _CHANGE_RE = re.compile(r"\b(?:ago|used to|at first|to start with|to begin with|previously|originally|went from|"
                         r"gone from|earlier on|before (?:that|the|my|i|diagnosis)|last month)\b")
 _NOW_RE = re.compile(r"\b(?:now|today|currently|these days|at the moment|anymore|any more|since)\b")
@@ -936,10 +949,6 @@ def parse_score(text: str) -> ScoreReply:
 # parse_areas
 # =====================================================================================================
 
-_AREAS_FILLERS = frozenset("""i im i'm am it its it's is are really just thanks thank you ty cheers lol haha at the
-moment right now tbh honestly to be honest so well um erm hmm hi hello yes yeah ok okay x of them those these all
-the above thankfully luckily fortunately think say would id i'd actually for currently any everything things
-doing a me my nothing no nope nah none really that thats that's at all worrying worried about""".split())
 _NONE_RE = re.compile(
     r"\b(?:none|nothing|nowt|n/?a|not really|not at the moment|not right now|not currently|no worries|"
     r"no concerns|no problems|no issues|not worried|not worrying|nothing worrying|nothing at all|zero|"
@@ -952,22 +961,24 @@ _ALL_RE = re.compile(
     r"everything|every thing|every one of them|the lot|all the lot|a bit of (?:everything|all)|"
     r"a little of (?:everything|all)|bit of everything|(?:1|one) to 6|1 ?- ?6|all of 'em|all 6 of them)\b")
 _ALL_WHOLE_RE = re.compile(r"^all$|^all (?:except|but|apart from|bar|besides|other than)\b")
-_EXCEPT_RE = re.compile(r"\b(?:except|apart from|other than|but not|besides|bar|excluding|not)\b")
 _NEGATING_AFTER = frozenset({"fine", "ok", "okay", "good", "sorted", "alright", "grand", "great", "brilliant",
                              "covered", "stable", "manageable", "under"})
 _PROBLEM_WORDS = frozenset({"problem", "issue", "worry", "worries", "concern", "trouble", "bother", "worried",
                             "worrying", "bad", "an", "a"})
-# "pain 3" with 3 = the list number of "money" is ambiguous only if 3 is not physical's number.
 
 
 def _negated(hit: _Hit, toks: Sequence[_Tok]) -> bool:
     """True when an area word is said not to worry the patient: "not money", "money's fine",
     "no money worries", "family isn't a problem", "everything except money"."""
     i, skipped = hit.first - 1, 0
+    # "not sleeping", "not eating", "not working" are problems, not denials.
+    activity = toks[hit.first].lower.endswith("ing")
     while i >= 0 and skipped < 3:
         word = toks[i].lower
-        if word in {"not", "n't", "never", "except", "besides", "excluding", "without"}:
+        if word in {"except", "besides", "excluding", "without"} or word in {"not", "n't"} and not activity:
             return True
+        if word == "but" and i > 0 and toks[i - 1].lower in {"everything", "all", "them", "lot", "above", "it"}:
+            return True  # "everything but family"
         if word == "from" and i > 0 and toks[i - 1].lower == "apart":
             return True
         if word == "than" and i > 0 and toks[i - 1].lower == "other":
@@ -1039,7 +1050,7 @@ def parse_areas(text: str) -> AreasReply:
     for word, n in _ORDINAL_WORDS.items():  # "the second one" -> "the 2nd one"; not "at first"
         s = re.sub(rf"(?<!\bat )\b{word}\b(?! (?:of all|thing|time|off|and foremost|things))",
                    f"{n}{'st' if n == 1 else 'nd' if n == 2 else 'rd' if n == 3 else 'th'}", s)
-    s = re.sub(r"\b(?:no|num|number|nos|option|#)\.? ?(?=\d)", "", s)  # "no. 2", "#2": the 2 alone
+    s = re.sub(r"(?:\b(?:no|num|number|nos|option)\.? ?|#)(?=\d)", " ", s)  # "no. 2", "#2": the 2 alone
     s = re.sub(r"\b(?:all|none|both|either|any) (?:of )?(?:the |these |those |them )?(?:6|1 ?- ?6)\b",
                lambda m: m.group().split()[0] + (" of them" if m.group().startswith(("all", "none")) else ""), s)
     pipeline = _get_pipeline()
@@ -1053,6 +1064,12 @@ def parse_areas(text: str) -> AreasReply:
 
     if found.flags & {"range", "decimal", "odd"}:
         return AreasReply("unclear")
+    # "all except 5", "2 and 3 not 4": numbers the patient rules out.
+    ruled_out = {m.start(1) for m in re.finditer(
+        r"\b(?:except|apart from|other than|but not|not|besides|bar|excluding|(?:everything|all|them) but)"
+        r"(?: (?:number|no))? (\d)\b", s)}
+    excluded |= {_AREA_KEYS[int(s[p]) - 1] for p in ruled_out if 1 <= int(s[p]) <= 6}
+    found.nums = [num for num in found.nums if num.start not in ruled_out]
     refs: list[int] = [o.value for o in found.ordinals]
     scores: dict[str, int] = {}
     nums = found.nums
@@ -1083,7 +1100,8 @@ def parse_areas(text: str) -> AreasReply:
                                                                                        "thanks", "lol", "x"})):
         if not _NONE_RE.search(s):
             keep = set(_AREA_KEYS) - (excluded - {h.key for h in named})
-            return AreasReply("areas", tuple(k for k in _AREA_KEYS if k in keep), MappingProxyType(scores))
+            return AreasReply("areas", tuple(k for k in _AREA_KEYS if k in keep),
+                              MappingProxyType({k: scores[k] for k in _AREA_KEYS if k in scores}))
     if keys:
         return AreasReply("areas", tuple(k for k in _AREA_KEYS if k in keys),
                           MappingProxyType({k: scores[k] for k in _AREA_KEYS if k in scores}))
@@ -1133,7 +1151,8 @@ _STRONG_NONE_RE = re.compile(
     r"dates?|slots?)|another (?:day|date|slot|time)|(?:can'?t|cannot|can not|won'?t be able to|couldn'?t) "
     r"(?:do|make|manage|attend|get to) (?:any|either|them|those|these|none)|(?:don'?t|doesn'?t|do not|does not) "
     r"suit|(?:don'?t|doesn'?t) work for me|(?:later|another) date|later in the (?:week|month)|something else|"
-    r"any (?:other|others|more)|anything else|more (?:times|options|slots|dates)|none (?:of them )?(?:are )?any good)\b")
+    r"any (?:other|others|more)|anything else|more (?:times|options|slots|dates)|"
+    r"none (?:of them )?(?:are )?any good)\b")
 _NONE_ALONE_RE = re.compile(r"^(?:no|nope|nah|no sorry|sorry no|no none|none|neither)$")
 _SLOT_SKIP_RE = re.compile(
     r"\b(?:do ?n'?t (?:want|need|wanna) (?:to book|an appointment|one|a call|an app|to|it|any)|not now|"
@@ -1152,6 +1171,11 @@ _NEGATORS = frozenset({"not", "n't", "cant", "can't", "cannot", "never", "except
 _BAD_AFTER_RE = re.compile(r"^\W*(?:is |'s |s |are |would be |will be )?(?:no good|not good|bad|out|no use|"
                            r"too early|too late|difficult|tricky|awkward|(?:does|do|wo|won)?n'?t (?:work|suit)|"
                            r"impossible|not possible|a no)\b")
+
+
+def _is_negator(word: str) -> bool:
+    """A word that rules out what follows it ("not the phone one", "can't do tuesday")."""
+    return word in _NEGATORS or word in {"couldn't", "can't", "won't", "don't", "isn't"}
 
 
 def parse_slot_choice(text: str, offered: Sequence[OfferedSlot]) -> SlotChoice:
@@ -1339,6 +1363,3 @@ def parse_slot_choice(text: str, offered: Sequence[OfferedSlot]) -> SlotChoice:
         return SlotChoice("pick", chosen.pop())
     return SlotChoice("unclear")
 
-
-def _is_negator(word: str) -> bool:
-    return word in _NEGATORS or word in {"couldn't", "can't", "won't", "don't", "isn't", "not"}

@@ -26,6 +26,17 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _address(name: str, default: str) -> str:
+    from bot.wake import parse_address
+
+    raw = os.environ.get(name, default)
+    try:
+        parse_address(raw)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -42,6 +53,7 @@ class Settings:
     send_rate_per_second: float = 1.0
     sender_poll_seconds: float = 0.5
     inbound_retry_seconds: float = 5.0
+    wake_address: str = "127.0.0.1:8002"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -86,4 +98,5 @@ def load_settings() -> Settings:
         send_rate_per_second=_float("SEND_RATE_PER_SECOND", 1.0),
         sender_poll_seconds=_float("SENDER_POLL_SECONDS", 0.5),
         inbound_retry_seconds=_float("INBOUND_RETRY_SECONDS", 5.0),
+        wake_address=_address("WAKE_ADDRESS", "127.0.0.1:8002"),
     )

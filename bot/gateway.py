@@ -1,9 +1,12 @@
-"""The SMS gateway: Twilio's webhooks in, the dialogue and the sender in the background.
+"""The SMS gateway: Twilio's webhooks in, stored, answered at once. Nothing else runs here, so the
+answer to Twilio stays fast under load: the turns and the sender run in the background process
+(bot/background.py, `outreach processor`), woken by a datagram (bot/wake.py).
 
 POST /sms/inbound  verify the signature, store the text, answer Twilio at once with empty TwiML,
-                   then process the text in the background (bot.processor).
+                   then wake the background process.
 POST /sms/status   verify, then record a delivery status for an outbound text.
 GET  /health       200 when the database answers.
+/inbox             the coordinator inbox (bot/inbox).
 """
 from __future__ import annotations
 
@@ -21,13 +24,11 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from bot import inbound, outbox, safety, spool
+from bot import inbound, outbox, spool
 from bot.config import Settings
 from bot.db import get_engine, session_scope
-from bot.dialogue import RasaClient
-from bot.inbox import escalation, inbox_blueprint
-from bot.processor import Processor
-from bot.sender import Sender
+from bot.inbox import inbox_blueprint
+from bot.wake import Waker
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -55,15 +56,15 @@ def _signed(settings: Settings, request: Request, form: Mapping[str, str]) -> bo
     return RequestValidator(settings.twilio_auth_token).validate(_public_url(settings, request), dict(form), signature)
 
 
-def create_app(settings: Settings, background: bool = True) -> Sanic:
-    """Build the gateway. With `background`, the processor, sender and retry sweep run in-process."""
+def create_app(settings: Settings) -> Sanic:
+    """Build the gateway: webhooks, the inbox, and the replay of texts spooled while the database
+    was down (spooling and replaying stay in this one process, which owns the spool file)."""
     app = Sanic("can005_gateway")
-    sender = Sender(settings)
-    processor = Processor(settings, RasaClient(settings.rasa_url, settings.rasa_token), on_outbox=sender.wake.set)
+    waker = Waker(settings.wake_address)
     stopping = threading.Event()
     webhook_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook")
-    app.ctx.settings, app.ctx.sender, app.ctx.processor = settings, sender, processor
-    app.blueprint(inbox_blueprint(settings, sender.wake.set))
+    app.ctx.settings = settings
+    app.blueprint(inbox_blueprint(settings, waker.outbound))
 
     def replay_spool() -> None:
         def store(form) -> None:
@@ -71,36 +72,26 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
                 inbound.store(session, form)
         if spool.replay(settings.spool_path, store):
             log.info("spooled inbound texts stored")
+            waker.inbound()
 
-    def sweep_forever() -> None:
+    def replay_forever() -> None:
         while not stopping.wait(settings.inbound_retry_seconds):
             try:
                 replay_spool()
-                processor.sweep()
             except Exception:
-                log.exception("sweep failed")
+                log.exception("spool replay failed; trying again")
 
     @app.after_server_start
     async def start_background(app_: Sanic, _loop) -> None:
-        # Build the safety screen before the first text arrives (and before /health answers).
-        safety.warm_up()
-        if background:
-            threading.Thread(target=sender.run_forever, name="sender", daemon=True).start()
-            threading.Thread(target=sweep_forever, name="sweep", daemon=True).start()
-            threading.Thread(target=escalation.run_forever, args=(settings, stopping, sender.wake.set),
-                             name="escalation", daemon=True).start()
-            try:
-                replay_spool()  # texts kept while the database was down before a restart
-                processor.sweep()  # texts left unprocessed before a restart
-            except SQLAlchemyError:
-                log.exception("database unavailable at start; the sweep keeps trying")
+        try:
+            replay_spool()  # texts kept while the database was down before a restart
+        except SQLAlchemyError:
+            log.exception("database unavailable at start; the replay keeps trying")
+        threading.Thread(target=replay_forever, name="spool-replay", daemon=True).start()
 
     @app.before_server_stop
     async def stop_background(app_: Sanic, _loop) -> None:
         stopping.set()
-        sender.stopping.set()
-        sender.wake.set()
-        processor.shutdown()
 
     @app.post("/sms/inbound")
     async def sms_inbound(request: Request) -> HTTPResponse:
@@ -126,7 +117,7 @@ def create_app(settings: Settings, background: bool = True) -> Sanic:
                 return text("temporarily unavailable", status=503)  # not stored, so not acknowledged
             return text(EMPTY_TWIML, content_type="text/xml")
         if stored.is_new:
-            processor.submit(stored.from_number)
+            waker.inbound()
         log.info("inbound %s stored (new=%s)", stored.id, stored.is_new)
         return text(EMPTY_TWIML, content_type="text/xml")
 

@@ -1,4 +1,5 @@
-"""Start the whole stack as separate processes: Rasa server, action server and SMS gateway.
+"""Start the whole stack as separate processes: Rasa server, action server, SMS gateway and the
+background process (turns and sender).
 
 Used by `make run` (with the simulated SMS network), by the end-to-end tests and by the
 benchmarks, so all three run exactly the same processes.
@@ -53,6 +54,7 @@ class Stack:
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     gateway_port: int = field(default_factory=free_port)
+    processor_port: int = field(default_factory=free_port)
     rasa_token: str = "local-rasa-token"
     processes: dict = field(default_factory=dict)
     log_dir: Optional[Path] = None
@@ -75,6 +77,7 @@ class Stack:
             "RASA_TRACKER_DB": str(self.workdir / "tracker.db"),
             "RASA_TELEMETRY_ENABLED": "false",
             "SANIC_HOST": "127.0.0.1",
+            "WAKE_ADDRESS": f"127.0.0.1:{self.processor_port}",
             "PYTHONPATH": str(PROJECT_ROOT),
         })
         env.setdefault("PUBLIC_BASE_URL", self.gateway_url)
@@ -105,7 +108,13 @@ class Stack:
         self._gateway_process = self._spawn("gateway", [sys.executable, "-m", "bot.cli", "gateway",
                                                         "--port", str(self.gateway_port)])
 
+    def start_processor(self) -> None:
+        self._spawn("processor", [sys.executable, "-m", "bot.cli", "processor"])
+
     def wait_ready(self) -> None:
+        if "processor" in self.processes:
+            wait_until_ready(f"http://127.0.0.1:{self.processor_port}/health", self.processes["processor"],
+                             "background process")
         if "actions" in self.processes:
             wait_until_ready(f"http://127.0.0.1:{self.actions_port}/health", self.processes["actions"], "action server")
         if "gateway" in self.processes:
@@ -117,6 +126,7 @@ class Stack:
         self.start_rasa()
         self.start_actions()
         self.start_gateway()
+        self.start_processor()
         self.wait_ready()
         return self
 

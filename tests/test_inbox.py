@@ -101,6 +101,7 @@ def start_inbox(kind: str, workdir: Path, before_start=None) -> Inbox:
         before_start(database_url, folder)
     try:
         stack.start_gateway()
+        stack.start_processor()
         stack.wait_ready()
     except BaseException:
         stack.stop()
