@@ -115,6 +115,8 @@ class ValidateBookingForm(FormValidationAction):
 
     def validate_slot_choice(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> Dict[Text, Any]:
+        if slot_value is None:
+            return {}  # cleared by an action (a new offer), not an answer: rasa-sdk still asks us
         ids = tracker.get_slot("offered_slots") or []
         page = int(tracker.get_slot("offer_page") or 0)
         rebooking = bool(tracker.get_slot("rebooking"))

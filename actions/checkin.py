@@ -93,6 +93,8 @@ class ValidateConcernForm(FormValidationAction):
 
     def validate_concern_overall(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> Dict[Text, Any]:
+        if slot_value is None:
+            return {}  # cleared by an action, not an answer
         reply = parse_score(str(slot_value or ""))
         with conversation_context(tracker) as ctx:
             if reply.kind == "score":
@@ -122,6 +124,8 @@ class ValidateConcernForm(FormValidationAction):
 
     def validate_concern_areas(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
+        if slot_value is None:
+            return {}  # cleared by an action, not an answer
         reply = parse_areas(str(slot_value or ""))
         with conversation_context(tracker) as ctx:
             if reply.kind == "areas":
@@ -145,6 +149,8 @@ class ValidateConcernForm(FormValidationAction):
 
     def validate_concern_area_score(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> Dict[Text, Any]:
+        if slot_value is None:
+            return {}  # cleared by an action, not an answer
         pending = list(tracker.get_slot("concern_pending") or [])
         if not pending:
             return {"concern_area_score": "done"}

@@ -36,9 +36,7 @@ booked one is never changed.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import sys
 import time
@@ -53,6 +51,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.csv_files import CsvFileError, read_rows
 from bot.db import session_scope
 from bot.models import Appointment, BookingSlot, Practice, utcnow
 from bot.outreach import ensure_practice
@@ -387,45 +386,9 @@ def _refuse(path: Path, problems: List[str], note: str = "nothing was imported")
 def _read(path: Path) -> Tuple[List[str], List[Tuple[int, List[str]]]]:
     """The header and the data rows (with the line each starts on); blank rows are left out."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _refuse(path, [f"{path}:1: file: cannot read the file: {exc.strerror or exc}"]) from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _refuse(path, [f"{path}:1: file: the file is UTF-16 text (it starts with a UTF-16 byte-order mark)"],
-                      "nothing was imported; save it as 'CSV UTF-8' and try again")
-    try:
-        text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark: fine
-    except UnicodeDecodeError:
-        problems = []
-        for number, raw in enumerate(data.split(b"\n"), start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                problems.append(f"{path}:{number}: file: byte {exc.start + 1} of the line (0x{raw[exc.start]:02X}) "
-                                "is not UTF-8 text")
-        raise _refuse(path, problems, "nothing was imported; the file is not UTF-8 text: save it as "
-                                      "'CSV UTF-8' and try again") from None
-    empty = f"{path}:1: file: the file is empty; it needs a header row: {','.join(COLUMNS)}"
-    if not text.strip():
-        raise _refuse(path, [empty])
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: Optional[List[str]] = None
-    rows: List[Tuple[int, List[str]]] = []
-    last_line = 0
-    try:
-        for fields in reader:
-            start, last_line = last_line + 1, reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            if header is None:
-                header = fields
-            else:
-                rows.append((start, fields))
-    except csv.Error as exc:
-        raise _refuse(path, [f"{path}:{reader.line_num}: file: not readable as CSV: {exc}"]) from None
-    if header is None:
-        raise _refuse(path, [empty])
-    return header, rows
+        return read_rows(path, COLUMNS)
+    except CsvFileError as exc:
+        raise _refuse(path, [f"{path}:{line}: file: {text}" for line, text in exc.problems], exc.note) from None
 
 
 def _check_header(path: Path, header: List[str]) -> Tuple[Dict[str, int], List[str]]:

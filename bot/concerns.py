@@ -5,6 +5,16 @@ wording of every question lives in the practice script.
 """
 from __future__ import annotations
 
+import datetime
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from bot.spelling import FuzzyIndex
+
 # Area key -> short label used in texts and in the coordinator's view. The order is the numbered
 # list the patient sees ("1 physical ... 6 lifestyle or information").
 AREAS: dict[str, str] = {
@@ -27,14 +37,6 @@ AREAS: dict[str, str] = {
 # not clearly give. When a reply could mean two things the answer is "unclear", and the caller
 # re-asks once with an example, which costs the patient one more text; a wrong number costs them
 # the wrong clinician.
-
-import datetime
-import re
-import threading
-import unicodedata
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Optional, Sequence
 
 _AREA_KEYS: tuple[str, ...] = tuple(AREAS)
 _EMPTY: Mapping[str, int] = MappingProxyType({})
@@ -418,7 +420,7 @@ class _Pipeline:
         lemmas = {self._lemma(t) for t in targets}
         targets |= {form for t in list(targets) for form in _inflections(t)
                     if table.get(form) is not None and table.get(form) in lemmas}
-        self._fuzzy = _FuzzyIndex(w for w in targets if len(w) >= 4)
+        self._fuzzy = FuzzyIndex(w for w in targets if len(w) >= 4)
 
     def _lemma(self, word: str) -> str:
         return self._table.get(word, word)
@@ -463,29 +465,6 @@ class _Pipeline:
         return toks, hits
 
 
-class _FuzzyIndex:
-    """Spelling correction by edit distance 1 (2 for long words) against the topic words, through a
-    symmetric-delete index. Only words the lemma tables do not know are corrected, and only to a
-    unique nearest topic word with the same first letter."""
-
-    def __init__(self, targets: Iterable[str]) -> None:
-        self.index: dict[str, set[str]] = {}
-        for target in targets:
-            for d in _deletes(target, 2 if len(target) >= 8 else 1):
-                self.index.setdefault(d, set()).add(target)
-
-    def lookup(self, word: str) -> Optional[str]:
-        limit = 2 if len(word) >= 8 else 1
-        candidates: set[str] = set()
-        for d in _deletes(word, limit):
-            candidates |= self.index.get(d, set())
-        scored = sorted((_edit_distance(word, t), t) for t in candidates if t[0] == word[0])
-        scored = [(d, t) for d, t in scored if d <= (2 if len(t) >= 8 and len(word) >= 8 else 1)]
-        if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
-            return None  # nothing near, or two equally near: leave the word alone
-        return scored[0][1]
-
-
 def _variants(entry: str) -> list[list[str]]:
     """A TOPICS entry -> its word sequences, with and without each optional ("word?") word."""
     out: list[list[str]] = [[]]
@@ -504,28 +483,6 @@ def _inflections(word: str) -> set[str]:
     if word.endswith("y"):
         forms |= {word[:-1] + "ies", word[:-1] + "ied"}
     return forms
-
-
-def _deletes(word: str, depth: int) -> set[str]:
-    out, frontier = {word}, {word}
-    for _ in range(depth):
-        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
-        out |= frontier
-    return out
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions)."""
-    rows = [list(range(len(b) + 1))]
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], rows[-2][j - 2] + 1)
-        rows.append(row)
-    return rows[-1][-1]
 
 
 _PIPELINE: Optional[_Pipeline] = None

@@ -47,7 +47,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import io
 import re
 import sys
 import time
@@ -60,6 +59,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
+from bot.csv_files import CsvFileError, read_rows
 from bot.db import session_scope
 from bot.models import Patient
 from bot.outreach import ensure_practice
@@ -263,51 +263,12 @@ class _Row:
     problems: List[str] = field(default_factory=list)
 
 
-def _decode(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    problems = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(f"line {number}: byte {exc.start + 1} of the line (0x{raw[exc.start]:02X}) is not "
-                            "UTF-8 text")
-    raise RegisterError(path, problems, "nothing was imported; the file is not UTF-8 text: save the "
-                                        "export as 'CSV UTF-8' and try again")
-
-
 def _read(path: Path) -> Tuple[List[str], List[Tuple[int, List[str]]]]:
     """The header and the data rows (with the line each starts on); blank rows are left out."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RegisterError(path, [f"cannot read the file: {exc.strerror or exc}"]) from None
-    text = _decode(path, data)
-    if not text.strip():
-        raise RegisterError(path, ["line 1: the file is empty; it needs a header row with the columns "
-                                   + ", ".join(COLUMNS)])
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: List[Tuple[int, List[str]]] = []
-    header: Optional[List[str]] = None
-    last_line = 0
-    try:
-        for fields in reader:
-            start, last_line = last_line + 1, reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            if header is None:
-                header = fields
-            else:
-                rows.append((start, fields))
-    except csv.Error as exc:
-        raise RegisterError(path, [f"line {reader.line_num}: not readable as CSV: {exc}"]) from None
-    if header is None:
-        raise RegisterError(path, ["line 1: the file is empty; it needs a header row with the columns "
-                                   + ", ".join(COLUMNS)])
-    return header, rows
+        return read_rows(path, COLUMNS)
+    except CsvFileError as exc:
+        raise RegisterError(path, [f"line {line}: {text}" for line, text in exc.problems], exc.note) from None
 
 
 def _check_header(header: List[str]) -> Tuple[Dict[str, int], List[str]]:

@@ -46,6 +46,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
+from bot.spelling import FuzzyIndex
+
 log = logging.getLogger(__name__)
 
 
@@ -1031,7 +1033,7 @@ class _Screen:
             raise ValueError("safety vocabulary: " + "; ".join(sorted(set(self._errors))))
         self._known.update(self._vocabulary_words)
         self._known.update(MISSPELLINGS.values())
-        self._fuzzy_index = _build_fuzzy_index(FUZZY_TARGETS)
+        self._fuzzy_index = FuzzyIndex(FUZZY_TARGETS)
         self._fuzzy_cache: dict[str, str] = {}
 
     # ---- compiling the vocabulary --------------------------------------------------------------
@@ -1129,7 +1131,7 @@ class _Screen:
         if word not in self._fuzzy_cache:
             if len(self._fuzzy_cache) > 50000:
                 self._fuzzy_cache.clear()
-            self._fuzzy_cache[word] = _fuzzy_lookup(self._fuzzy_index, word) or word
+            self._fuzzy_cache[word] = self._fuzzy_index.lookup(word) or word
         return self._fuzzy_cache[word]
 
     def _correct(self, doc, fuzzy: bool = True):
@@ -1432,57 +1434,6 @@ def _evidence(raw, spans: list[tuple[int, int]], original: str, offset: int) -> 
         if words and words not in out:
             out.append(words)
     return tuple(out)
-
-
-# ---- a tiny spelling fallback (deletion neighbourhoods, as in SymSpell) --------------------------------
-def _deletes(word: str, depth: int) -> set[str]:
-    out, frontier = {word}, {word}
-    for _ in range(depth):
-        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
-        out |= frontier
-    return out
-
-
-def _build_fuzzy_index(targets: Iterable[str]) -> dict[str, set[str]]:
-    index: dict[str, set[str]] = {}
-    for target in targets:
-        for d in _deletes(target, 2 if len(target) >= 8 else 1):
-            index.setdefault(d, set()).add(target)
-    return index
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions)."""
-    rows = [list(range(len(b) + 1))]
-    for i in range(1, len(a) + 1):
-        row = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                row[j] = min(row[j], rows[-2][j - 2] + 1)
-        rows.append(row)
-    return rows[-1][-1]
-
-
-def _fuzzy_lookup(index: dict[str, set[str]], word: str) -> Optional[str]:
-    limit = 2 if len(word) >= 8 else 1
-    candidates: set[str] = set()
-    for d in _deletes(word, limit):
-        candidates |= index.get(d, set())
-    best: list[tuple[int, str]] = []
-    for target in candidates:
-        if target[0] != word[0]:
-            continue
-        distance = _edit_distance(word, target)
-        if distance <= (2 if len(target) >= 8 and len(word) >= 8 else 1):
-            best.append((distance, target))
-    if not best:
-        return None
-    best.sort()
-    if len(best) > 1 and best[0][0] == best[1][0]:
-        return None  # ambiguous: leave the word alone
-    return best[0][1]
 
 
 # ---- the public interface -----------------------------------------------------------------------------

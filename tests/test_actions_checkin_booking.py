@@ -336,3 +336,14 @@ def test_cancel_or_change_without_an_appointment_says_so(conversation, action):
     events, dispatcher = run(action, make_tracker(conversation["public_id"], slots={"stage": "done"}))
     assert texts(dispatcher) == [say("no_appointment")]
     assert slot_values(events) == {"stage": "done"}
+
+
+@pytest.mark.parametrize("form, slot", [(ValidateBookingForm, "slot_choice"), (ValidateConcernForm, "concern_overall"),
+                                        (ValidateConcernForm, "concern_areas"),
+                                        (ValidateConcernForm, "concern_area_score")])
+def test_a_slot_cleared_by_an_action_is_not_taken_for_an_answer(conversation, form, slot):
+    """rasa-sdk validates every slot set since the patient's text, including one an action just
+    cleared; that must not count as an unreadable answer (it would re-ask at once)."""
+    tracker = make_tracker(conversation["public_id"], slots={slot: None, "offered_slots": offer(conversation)})
+    assert getattr(form(), f"validate_{slot}")(None, CollectingDispatcher(), tracker, {}) == {}
+    assert answers(conversation) == {}

@@ -627,7 +627,7 @@ def test_not_utf8_and_utf16_say_how_to_fix_it(sqlite_url, tmp_path):
                     "role,date,time,minutes,type,staff\n".encode("utf-16")):
         path = tmp_path / "slots.csv"
         path.write_bytes(content)
-        with pytest.raises(SlotImportError, match="save it as 'CSV UTF-8' and try again"):
+        with pytest.raises(SlotImportError, match="'CSV UTF-8' and try again"):
             import_slots(make_settings(sqlite_url), path, "Y00001")
 
 
