@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
+from bot.english import build as build_english
 from bot.spelling import FuzzyIndex
 
 # Area key -> short label used in texts and in the coordinator's view. The order is the numbered
@@ -374,32 +375,19 @@ class _Pipeline:
     so `analyse` runs under a lock: a reply is a few words and takes well under a millisecond."""
 
     def __init__(self) -> None:
-        import spacy
-        from spacy.lookups import load_lookups
         from spacy.matcher import PhraseMatcher
         from spacy.tokens import Doc
-        from spacy.util import compile_infix_regex, filter_spans
+        from spacy.util import filter_spans
 
         self._Doc = Doc
         self._filter_spans = filter_spans
-        nlp = spacy.blank("en")
-        # Also split words glued by punctuation in SMS ("money/family", "pain,sleep", "kids&work").
-        infixes = list(nlp.Defaults.infixes) + [r"(?<=[a-z])[.,!?;:&/+()*=~](?=[a-z])", r"[<>]"]
-        nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()  # loads the lemma_lookup table from spacy-lookups-data (offline)
+        english = build_english(expect={"worries": "worry", "bills": "bill"})
+        nlp = english.nlp
         self.nlp = nlp
         self.lemmatizer = nlp.get_pipe("lemmatizer")
-        table = self.lemmatizer.lookups.get_table("lemma_lookup")
-        if table.get("worries") != "worry" or table.get("bills") != "bill":
-            raise RuntimeError("the spaCy lookup lemmatizer tables (spacy-lookups-data) are missing or wrong")
-        self._table = table
-        index = load_lookups("en", ["lemma_index"]).get_table("lemma_index")
-        known: set[str] = set(table.values())
-        for pos in ("noun", "verb", "adj", "adv"):
-            known.update(index.get(pos, []))
+        self._table = table = english.lemmas
         # Words the fuzzy matcher must never touch: real English words (in the lemma tables) and our own.
-        self.known = frozenset(known | set(MISSPELLINGS.values()))
+        self.known = frozenset(english.known | set(MISSPELLINGS.values()))
         self._lock = threading.Lock()
 
         self.by_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")

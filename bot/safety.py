@@ -46,6 +46,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
+from bot.english import build as build_english
 from bot.spelling import FuzzyIndex
 
 log = logging.getLogger(__name__)
@@ -978,31 +979,17 @@ class _Screen:
     """The compiled pipeline and patterns. Built once (see _get_screen)."""
 
     def __init__(self) -> None:
-        import spacy
-        from spacy.lookups import load_lookups
         from spacy.matcher import Matcher, PhraseMatcher
         from spacy.tokens import Doc
-        from spacy.util import compile_infix_regex
 
         self._Doc = Doc
-        nlp = spacy.blank("en")
-        # Also split words glued by punctuation in SMS ("blood.temp", "hot&cold", "yes,chest").
-        infixes = list(nlp.Defaults.infixes) + [r"(?<=[a-z])[.,!?;:&/+()*=~](?=[a-z])",
-                                                r"(?<=[0-9])[,!?;&/+](?=[a-z])", r"[<>]"]
-        nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.initialize()  # loads the lemma_lookup table from spacy-lookups-data (offline)
+        english = build_english([r"(?<=[0-9])[,!?;&/+](?=[a-z])"],  # "38,chest"
+                                expect={"coughing": "cough", "collapsed": "collapse"})
+        nlp = english.nlp
         self.nlp = nlp
         self.lemmatizer = nlp.get_pipe("lemmatizer")
-        table = self.lemmatizer.lookups.get_table("lemma_lookup")
-        if table.get("coughing") != "cough" or table.get("collapsed") != "collapse":
-            raise RuntimeError("the spaCy lookup lemmatizer tables (spacy-lookups-data) are missing or wrong")
-        self._lemma_table = table
-        index = load_lookups("en", ["lemma_index"]).get_table("lemma_index")
-        known: set[str] = set(table.values())
-        for pos in ("noun", "verb", "adj", "adv"):
-            known.update(index.get(pos, []))
-        self._known = known
+        self._lemma_table = english.lemmas
+        self._known = set(english.known)
 
         self._Matcher = Matcher
         # One Matcher per pattern, run only when the text has every word the pattern requires (found
