@@ -6,6 +6,7 @@ that arrives while Rasa or the database is down is processed when they are back 
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
@@ -19,12 +20,14 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
 from bot.keywords import Keyword, classify_keyword, is_opt_in_for
-from bot.models import Conversation, Flag, InboundMessage, Patient, Practice, utcnow
+from bot.models import Conversation, Flag, InboundMessage, OutboundMessage, Patient, Practice, utcnow
 from bot.scripts import load_all, script_for_patient
 
 log = logging.getLogger(__name__)
 # No turn of this dialogue says more than this; more means a fault, never a flood of texts.
 MAX_REPLIES_PER_TURN = 3
+# Rasa unreachable this long after a text came in: the patient gets a holding reply, a person a task.
+HOLDING_AFTER = dt.timedelta(seconds=60)
 # The NLU's flag intents: a second net behind the rules, for phrasings the rules do not know. The
 # NLU does not understand negation ("no chest pain"), so a low bar floods coordinators: on the
 # labelled set, 0.3 added 66 false alarms to the rules' 10 (16.6% of ordinary replies), 0.9 adds
@@ -115,6 +118,7 @@ class Processor:
                 texts = self.rasa.turn(turn.sender_id, turn.text, metadata={"inbound_id": inbound_id})
             except DialogueUnavailable as exc:
                 self._note_failure(inbound_id, str(exc))
+                self._hold_if_long(inbound_id)
                 return False
             with session_scope(self.settings.database_url) as session:
                 message = session.get(InboundMessage, inbound_id)
@@ -133,6 +137,37 @@ class Processor:
                 message.status, message.handled_by, message.processed_at = "processed", "dialogue", utcnow()
         self.on_outbox()
         return True
+
+    def _hold_if_long(self, inbound_id: int) -> None:
+        """Rasa has been unreachable for longer than HOLDING_AFTER since the text came in: tell the
+        patient we have it (once per outage) and leave a task, so a person reads it if the outage
+        lasts. The text stays waiting and is answered when Rasa is back."""
+        with session_scope(self.settings.database_url) as session:
+            message = session.get(InboundMessage, inbound_id)
+            if utcnow() - message.received_at < HOLDING_AFTER:
+                return
+            conversation = session.get(Conversation, message.conversation_id) if message.conversation_id else None
+            patient = session.get(Patient, message.patient_id) if message.patient_id else None
+            if conversation is None or patient is None:
+                return
+            records.create_task(session, "assistant_unavailable",
+                                "The assistant could not answer this text for over a minute: read it and reply.",
+                                patient.practice_id, conversation, patient.id, inbound_id)
+            waiting = select(InboundMessage.id).where(InboundMessage.conversation_id == conversation.id,
+                                                      InboundMessage.status == "received")
+            already = session.scalar(select(OutboundMessage.id).where(
+                OutboundMessage.conversation_id == conversation.id, OutboundMessage.in_reply_to_id.in_(waiting),
+                OutboundMessage.idempotency_key.like("%:holding"), OutboundMessage.in_reply_to_id != inbound_id))
+            queued = None
+            if already is None:  # one holding reply per outage is enough
+                script = script_for_patient(self.settings.practices_dir, patient)
+                queued = outbox.enqueue(session, f"in:{inbound_id}:holding", patient.mobile, script.render("holding"),
+                                        conversation=conversation, from_number=script.sender,
+                                        in_reply_to_id=inbound_id)
+        if queued is not None:
+            log.warning("inbound %s waited over %s s for Rasa: holding reply queued", inbound_id,
+                        int(HOLDING_AFTER.total_seconds()))
+            self.on_outbox()
 
     def _note_failure(self, inbound_id: int, error: str) -> None:
         log.warning("inbound %s waits: %s", inbound_id, error)
