@@ -26,6 +26,19 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+def _days(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of days, got {raw!r}") from None
+    if not 1 <= value <= 36500:
+        raise ConfigError(f"{name} must be from 1 to 36500 days, got {value}")
+    return value
+
+
 def _address(name: str, default: str) -> str:
     from bot.wake import parse_address
 
@@ -54,6 +67,7 @@ class Settings:
     sender_poll_seconds: float = 0.5
     inbound_retry_seconds: float = 5.0
     wake_address: str = "127.0.0.1:8002"
+    retention_days: int = 365  # message texts and notes older than this are redacted by `outreach purge`
     extra: dict = field(default_factory=dict)
 
     @property
@@ -99,4 +113,5 @@ def load_settings() -> Settings:
         sender_poll_seconds=_float("SENDER_POLL_SECONDS", 0.5),
         inbound_retry_seconds=_float("INBOUND_RETRY_SECONDS", 5.0),
         wake_address=_address("WAKE_ADDRESS", "127.0.0.1:8002"),
+        retention_days=_days("RETENTION_DAYS", 365),
     )
