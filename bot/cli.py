@@ -317,6 +317,24 @@ def cmd_scripts(args: argparse.Namespace) -> int:
     return run_scripts_command(args)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.reporting import run_report_command
+
+    return run_report_command(args)
+
+
+def cmd_export_codes(args: argparse.Namespace) -> int:
+    from bot.export import run_export_command
+
+    return run_export_command(args)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from bot.retention import run_purge_command
+
+    return run_purge_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="outreach", description="CAN005 SMS outreach assistant")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail (never message texts)")
@@ -416,6 +434,34 @@ def build_parser() -> argparse.ArgumentParser:
     due.add_argument("--practice", default=None)
     due.add_argument("--missed", action="store_true", help="list patients past day 93 who were never reached")
     due.set_defaults(func=cmd_due)
+
+    export = sub.add_parser(
+        "export-codes", help="write a practice's outcomes (SNOMED codes), flags and appointments for the clinical "
+                             "record: a CSV and a FHIR R4 Bundle, named by practice and dates")
+    export.add_argument("--practice", required=True, metavar="ODS", help="the practice's ODS code, e.g. Y00001")
+    export.add_argument("--since", required=True, metavar="YYYY-MM-DD", help="first day (London date, included)")
+    export.add_argument("--until", default=None, metavar="YYYY-MM-DD",
+                        help="last day (London date, included; default today)")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder for the two files (created if missing)")
+    export.set_defaults(func=cmd_export_codes)
+
+    purge = sub.add_parser("purge", help="redact message texts, notes and flag evidence older than RETENTION_DAYS "
+                                         "(also in Rasa's tracker store); rows, outcomes and codes are kept")
+    purge.add_argument("--days", default=None, metavar="N", help="redact what is older than N days "
+                                                                  "(default RETENTION_DAYS, 365)")
+    purge.add_argument("--dry-run", action="store_true", help="print what would be redacted; change nothing")
+    purge.set_defaults(func=cmd_purge)
+
+    report = sub.add_parser("report", help="CAN005 figures for one or more practices, or the whole PCN (counts only)")
+    report_scope = report.add_mutually_exclusive_group(required=True)
+    report_scope.add_argument("--practice", action="append", metavar="ODS", help="a practice's ODS code (repeatable)")
+    report_scope.add_argument("--pcn", action="store_true", help="every practice in the database, with a total")
+    report.add_argument("--year", type=int, default=None, metavar="YYYY",
+                        help="the QOF year starting on 1 April of YYYY (default: the current one)")
+    report_format = report.add_mutually_exclusive_group()
+    report_format.add_argument("--json", action="store_true", help="machine-readable JSON")
+    report_format.add_argument("--csv", action="store_true", help="CSV: one row per practice and a TOTAL row")
+    report.set_defaults(func=cmd_report)
 
     check = sub.add_parser("safety-check", help="screen one message per line for red flags; prints JSON lines")
     check.add_argument("file", help="a UTF-8 text file, one message per line, or - for standard input")

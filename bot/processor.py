@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 MAX_REPLIES_PER_TURN = 3
 # Rasa unreachable this long after a text came in: the patient gets a holding reply, a person a task.
 HOLDING_AFTER = dt.timedelta(seconds=60)
+# A turn that produced no text is tried again this many times (the action server may be restarting).
+NO_REPLY = "Rasa answered with no text: an action failed"
+NO_REPLY_ATTEMPTS = 5
 # The NLU's flag intents: a second net behind the rules, for phrasings the rules do not know. The
 # NLU does not understand negation ("no chest pain"), so a low bar floods coordinators: on the
 # labelled set, 0.3 added 66 false alarms to the rules' 10 (16.6% of ordinary replies), 0.9 adds
@@ -116,8 +119,15 @@ class Processor:
             # Rasa is called outside any database transaction: its actions write to the same database.
             try:
                 texts = self.rasa.turn(turn.sender_id, turn.text, metadata={"inbound_id": inbound_id})
+                if not texts:
+                    # Every turn answers the patient. None means an action failed inside Rasa (the
+                    # action server died mid-turn, say), and Rasa carries on without its events.
+                    raise DialogueUnavailable(NO_REPLY)
             except DialogueUnavailable as exc:
-                self._note_failure(inbound_id, str(exc))
+                attempts = self._note_failure(inbound_id, str(exc))
+                if str(exc) == NO_REPLY and attempts >= NO_REPLY_ATTEMPTS:
+                    self._give_up(inbound_id)  # not an outage but a fault: a person takes over
+                    return True
                 self._hold_if_long(inbound_id)
                 return False
             with session_scope(self.settings.database_url) as session:
@@ -169,12 +179,30 @@ class Processor:
                         int(HOLDING_AFTER.total_seconds()))
             self.on_outbox()
 
-    def _note_failure(self, inbound_id: int, error: str) -> None:
+    def _give_up(self, inbound_id: int) -> None:
+        """The dialogue keeps failing on this text: the holding reply, a task, and a person has it."""
+        log.error("inbound %s: no reply after %d tries; handing over", inbound_id, NO_REPLY_ATTEMPTS)
+        with session_scope(self.settings.database_url) as session:
+            message = session.get(InboundMessage, inbound_id)
+            conversation = session.get(Conversation, message.conversation_id)
+            patient = session.get(Patient, message.patient_id)
+            script = script_for_patient(self.settings.practices_dir, patient)
+            outbox.enqueue(session, f"in:{inbound_id}:holding", patient.mobile, script.render("holding"),
+                           conversation=conversation, from_number=script.sender, in_reply_to_id=inbound_id)
+            records.create_task(session, "assistant_fault", "The assistant failed on this text: read it and reply.",
+                                patient.practice_id, conversation, patient.id, inbound_id)
+            records.hand_over(session, conversation, "assistant fault")
+            message.status, message.handled_by, message.processed_at = "processed", "fault", utcnow()
+        self.on_outbox()
+
+    def _note_failure(self, inbound_id: int, error: str) -> int:
+        """Count a failed try; returns how many there have been."""
         log.warning("inbound %s waits: %s", inbound_id, error)
         with session_scope(self.settings.database_url) as session:
             message = session.get(InboundMessage, inbound_id)
             message.attempts += 1
             message.last_error = error[:300]
+            return message.attempts
 
     def _handle(self, session, message: InboundMessage) -> "str | DialogueTurn":
         """Handle what needs no dialogue; otherwise say which Rasa turn to run. Returns `handled_by`."""

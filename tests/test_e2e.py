@@ -3,8 +3,10 @@ twilio client talking to a Twilio-compatible fake on loopback, and webhooks sign
 them. Runs once on SQLite and once on PostgreSQL."""
 from __future__ import annotations
 
+import threading
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -141,6 +143,29 @@ def test_a_repeated_message_sid_is_processed_once(deployment):
     phone.text("12/03/1961", 0, sid=sid)  # Twilio's retry of the same webhook
     with session_scope(deployment.settings.database_url) as session:
         assert len(session.scalars(select(InboundMessage).where(InboundMessage.message_sid == sid)).all()) == 1
+
+
+def test_every_webhook_delivered_three_times_at_once_is_processed_once(deployment):
+    """Twilio retries, and a load balancer may replay: the same texts, each delivered three times
+    concurrently, get one stored row and one set of replies each."""
+    phone = Phone(deployment)
+    phone.start()
+    texts = [("SM" + "e" * 32, "12/03/1961"), ("SM" + "f" * 31 + "1", "yes please")]
+    for sid, body in texts:
+        barrier = threading.Barrier(3)
+
+        def deliver() -> int:
+            barrier.wait()
+            return deployment.fake.send_inbound(deployment.inbound_url, phone.number, PRACTICE_NUMBER, body,
+                                                message_sid=sid)[0]
+        with ThreadPoolExecutor(3) as pool:
+            assert list(pool.map(lambda _: deliver(), range(3))) == [200, 200, 200]
+        phone.expect(2 if body == "12/03/1961" else 1)
+    with session_scope(deployment.settings.database_url) as session:
+        for sid, _ in texts:
+            (row,) = session.scalars(select(InboundMessage).where(InboundMessage.message_sid == sid)).all()
+            replies = session.scalars(select(OutboundMessage.body).where(OutboundMessage.in_reply_to_id == row.id)).all()
+            assert len(replies) == (2 if row.body == "12/03/1961" else 1)
 
 
 def _post(url: str, form: dict, signature: str | None) -> int:

@@ -6,6 +6,7 @@ GET  /inbox/c/<public_id>     one conversation: transcript, flags, tasks, outcom
 POST /inbox/c/<public_id>/{take,reply,handback,resolve,note}
 GET  /inbox/flag/<id>         a flag from a number with no conversation; POST .../take, .../resolve
 GET  /inbox/tasks             open tasks; POST /inbox/tasks/<id>/done
+GET  /inbox/report[?year=Y]   CAN005 figures of the user's practices (an admin: every practice), counts only
 GET  /inbox/users             admins: users; POST /inbox/users (add), /inbox/users/<id>/unlock
 GET  /inbox/login, POST /inbox/login, POST /inbox/logout
 
@@ -35,7 +36,7 @@ from sanic.response import HTTPResponse, html, json, redirect, text
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot import booking, outbox, records
+from bot import booking, outbox, records, reporting
 from bot.concerns import AREAS
 from bot.config import Settings
 from bot.db import session_scope
@@ -749,6 +750,26 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
             conversation = scope.session.get(Conversation, task.conversation_id)
             return back_to(conversation, "task_done")
         return redirect(f"{PREFIX}/tasks?done=task_done", status=303)
+
+    # -- the CAN005 report (counts only): a coordinator's practices; an administrator's, every practice --
+
+    @bp.get("/report", name="inbox_report")
+    @guarded()
+    def report_page(request: Request, scope: Scope) -> HTTPResponse:
+        today = auth.local_time(scope.now).date()
+        current = reporting.qof_year_start(today).year
+        wanted = request.args.get("year", str(current))
+        if not (wanted.isdigit() and 2000 <= int(wanted) <= current):
+            scope.audit("view_report_refused", None, f"year {wanted[:20]!r}")
+            return error_page(scope.viewer, 400, f"Choose a QOF year from 2000 to {current}.")
+        query = select(Practice.ods_code).order_by(Practice.ods_code)
+        if not scope.viewer.is_admin:
+            query = query.where(Practice.id.in_(scope.viewer.practice_ids))
+        codes = list(scope.session.scalars(query))
+        report = reporting.build_report(scope.session, codes, dt.date(int(wanted), 4, 1), today) if codes else None
+        scope.audit("view_report", None, f"QOF year {wanted}; practices {','.join(codes)}")
+        return render("report.html", viewer=scope.viewer, year=int(wanted), current=current,
+                      view=reporting.page_context(report) if report else None)
 
     # -- users (administrators) --
 
