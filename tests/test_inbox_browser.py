@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.models import Conversation, Flag, Outcome, utcnow
+from bot.models import Conversation, Flag, OutboundMessage, Outcome, utcnow
+from tests.helpers import wait_for
 from tests.test_inbox import PASSWORD, PRACTICE_NUMBER, new_conversation, new_flag, new_practice, new_task, \
     new_user, practice_id, start_inbox, stop_inbox
 
@@ -112,6 +113,12 @@ def test_a_coordinator_picks_up_an_urgent_flag_replies_hands_back_and_resolves(i
     expect(page.get_by_role("status")).to_contain_text("Your reply is queued")
     (sent,) = inbox.fake.wait_for_messages(1, to=chat.mobile)
     assert sent["body"] == reply and sent["from"] == PRACTICE_NUMBER
+
+    def recorded() -> bool:  # the sender (another process) records Twilio's answer after the send
+        with session_scope(inbox.db) as session:
+            return session.scalar(select(OutboundMessage.status).where(
+                OutboundMessage.to_number == chat.mobile, OutboundMessage.body == reply)) in ("sent", "delivered")
+    wait_for(recorded, what="the reply's delivery status")
     page.reload()
     expect(page.locator(".msg-out").last).to_contain_text(reply)
     expect(page.locator(".msg-out").last.locator(".meta")).to_contain_text(re.compile("sent|delivered"))
