@@ -22,6 +22,7 @@ from bot.config import PROJECT_ROOT
 
 MODEL = PROJECT_ROOT / "models" / "can005.tar.gz"
 BIN = Path(sys.executable).parent
+BACKGROUND_NICE = 10  # `nice` for every process but the gateway
 
 
 def free_port() -> int:
@@ -83,12 +84,15 @@ class Stack:
         env.setdefault("PUBLIC_BASE_URL", self.gateway_url)
         return env
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], background: bool = False) -> subprocess.Popen:
+        """Start one process. `background` ones (Rasa, actions, turns) run at a lower CPU priority
+        than the gateway, so Twilio's webhooks are answered at once even when turns fill the CPU."""
         log_dir = self.log_dir or self.workdir
         log_dir.mkdir(parents=True, exist_ok=True)
         log = open(log_dir / f"{name}.log", "ab")
         process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=self.process_env(), stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   preexec_fn=(lambda: os.nice(BACKGROUND_NICE)) if background else None)
         self.processes[name] = process
         return process
 
@@ -97,19 +101,19 @@ class Stack:
             raise RuntimeError(f"no trained model at {model}: run `make model`")
         process = self._spawn("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
                                        "-m", str(model), "-i", "127.0.0.1", "-p", str(self.rasa_port),
-                                       "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"])
+                                       "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"], background=True)
         self._rasa_process = process
 
     def start_actions(self) -> None:
         self._actions_process = self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                                                        "-p", str(self.actions_port)])
+                                                        "-p", str(self.actions_port)], background=True)
 
     def start_gateway(self) -> None:
         self._gateway_process = self._spawn("gateway", [sys.executable, "-m", "bot.cli", "gateway",
                                                         "--port", str(self.gateway_port)])
 
     def start_processor(self) -> None:
-        self._spawn("processor", [sys.executable, "-m", "bot.cli", "processor"])
+        self._spawn("processor", [sys.executable, "-m", "bot.cli", "processor"], background=True)
 
     def wait_ready(self) -> None:
         if "processor" in self.processes:
