@@ -3,10 +3,12 @@ script folder, a patient, and settings pointing at a Twilio-compatible fake on l
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
 from pathlib import Path
+from typing import Iterator
 
 import psycopg2
 import pytest
@@ -151,10 +153,11 @@ class Deployment:
         return RasaClient(self.stack.rasa_url, self.stack.rasa_token)
 
 
-@pytest.fixture(scope="session", params=DATABASES)
-def deployment(request, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp(f"stack-{request.param}")
-    database_url = fresh_database_url(request.param, workdir)
+@contextlib.contextmanager
+def running_deployment(kind: str, workdir: Path) -> Iterator[Deployment]:
+    """The whole stack on a fresh database of `kind` (sqlite or postgresql), with a Twilio-compatible
+    fake; everything is stopped and the database dropped afterwards."""
+    database_url = fresh_database_url(kind, workdir)
     fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
     stack = Stack(env={}, workdir=workdir)
     env = {"DATABASE_URL": database_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
@@ -174,3 +177,7 @@ def deployment(request, tmp_path_factory):
         drop_database(database_url)
 
 
+@pytest.fixture(scope="session", params=DATABASES)
+def deployment(request, tmp_path_factory):
+    with running_deployment(request.param, tmp_path_factory.mktemp(f"stack-{request.param}")) as running:
+        yield running

@@ -12,8 +12,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.models import Conversation, InboundMessage, OutboundMessage, Task
 from bot.scripts import script_for
-from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, PRACTICE_NUMBER, Deployment, drop_database, \
-    fresh_database_url, make_settings
+from tests.conftest import PRACTICE_NUMBER, Deployment, running_deployment
 from tests.phone import Phone
 
 pytestmark = pytest.mark.e2e
@@ -26,27 +25,8 @@ def say(message: str) -> str:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    from bot.fake_twilio import FakeTwilio
-    from bot.stack import Stack
-
-    workdir = tmp_path_factory.mktemp("faults")
-    database_url = fresh_database_url("postgresql", workdir)
-    fake = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN).start()
-    processes = Stack(env={}, workdir=workdir)
-    processes.env = {"DATABASE_URL": database_url, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                     "TWILIO_FROM_NUMBER": PRACTICE_NUMBER, "TWILIO_API_BASE_URL": fake.base_url,
-                     "PUBLIC_BASE_URL": processes.gateway_url, "SEND_RATE_PER_SECOND": "200",
-                     "SENDER_POLL_SECONDS": "0.1", "INBOUND_RETRY_SECONDS": "0.5",
-                     "PRACTICES_DIR": str(PROJECT_ROOT / "practices"), "INBOUND_SPOOL": str(workdir / "spool.jsonl")}
-    settings = make_settings(database_url, fake.base_url, public_base_url=processes.gateway_url,
-                             rasa_url=processes.rasa_url, rasa_token=processes.rasa_token)
-    try:
-        processes.start()
-        yield Deployment(processes, fake, settings)
-    finally:
-        processes.stop()
-        fake.stop()
-        drop_database(database_url)
+    with running_deployment("postgresql", tmp_path_factory.mktemp("faults")) as running:
+        yield running
 
 
 def kill_and_restart(stack: Deployment, name: str) -> None:
