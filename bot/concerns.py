@@ -19,7 +19,7 @@ from bot.spelling import FuzzyIndex
 # Area key -> short label used in texts and in the coordinator's view. The order is the numbered
 # list the patient sees ("1 physical ... 6 lifestyle or information").
 AREAS: dict[str, str] = {
-    "physical": "physical",
+    "physical": "physical health",
     "emotional": "feelings",
     "practical": "money, work, housing, transport or caring",
     "family": "family and relationships",

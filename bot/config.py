@@ -50,6 +50,18 @@ def _address(name: str, default: str) -> str:
     return raw
 
 
+def _rasa_urls(raw: str) -> str:
+    """RASA_URL: one Rasa server's URL, or several comma-separated (no trailing slashes)."""
+    urls = [u.strip().rstrip("/") for u in raw.split(",")]
+    if len(urls) == 1:
+        return urls[0]  # one server: as it always was
+    bad = [u for u in urls if not u.startswith(("http://", "https://"))]
+    if bad:
+        raise ConfigError(f"RASA_URL lists URLs separated by commas, each starting with http:// or https://; "
+                          f"got {bad[0]!r} in {raw!r}")
+    return ",".join(urls)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -59,7 +71,7 @@ class Settings:
     twilio_messaging_service_sid: str
     twilio_api_base_url: str
     public_base_url: str
-    rasa_url: str
+    rasa_url: str  # one URL, or several comma-separated (RasaClient spreads turns across them)
     rasa_token: str
     practices_dir: Path
     spool_path: Path = PROJECT_ROOT / "var" / "spool" / "inbound.jsonl"
@@ -69,6 +81,10 @@ class Settings:
     wake_address: str = "127.0.0.1:8002"
     retention_days: int = 365  # message texts and notes older than this are redacted by `outreach purge`
     extra: dict = field(default_factory=dict)
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [u for u in self.rasa_url.split(",") if u]
 
     @property
     def status_callback_url(self) -> str:
@@ -105,7 +121,7 @@ def load_settings() -> Settings:
         twilio_messaging_service_sid=env("TWILIO_MESSAGING_SERVICE_SID", ""),
         twilio_api_base_url=env("TWILIO_API_BASE_URL", TWILIO_DEFAULT_API),
         public_base_url=public.rstrip("/"),
-        rasa_url=env("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_url=_rasa_urls(env("RASA_URL", "http://127.0.0.1:5005")),
         rasa_token=env("RASA_TOKEN", ""),
         practices_dir=Path(env("PRACTICES_DIR", str(PROJECT_ROOT / "practices"))),
         spool_path=Path(env("INBOUND_SPOOL", str(PROJECT_ROOT / "var" / "spool" / "inbound.jsonl"))),

@@ -3,6 +3,11 @@ background process (turns and sender).
 
 Used by `make run` (with the simulated SMS network), by the end-to-end tests and by the
 benchmarks, so all three run exactly the same processes.
+
+By default one Rasa server with endpoints.yml (SQLite tracker store, in-memory locks). With
+`rasa_servers=N` it starts N Rasa servers, each on its own port, with `rasa_endpoints` (e.g.
+endpoints.production.yml: PostgreSQL tracker store, Redis lock store) and `rasa_env` (the tracker
+database and Redis settings, given to the Rasa servers only); RASA_URL lists them all.
 """
 from __future__ import annotations
 
@@ -59,10 +64,34 @@ class Stack:
     rasa_token: str = "local-rasa-token"
     processes: dict = field(default_factory=dict)
     log_dir: Optional[Path] = None
+    rasa_servers: int = 1                   # how many Rasa servers (the first on rasa_port)
+    rasa_endpoints: str = "endpoints.yml"   # relative to the project folder, where Rasa runs
+    rasa_env: dict = field(default_factory=dict)  # extra environment for the Rasa servers only
+    rasa_extra_ports: list = field(default_factory=list)  # ports of servers 2..N (free ones by default)
+
+    def __post_init__(self) -> None:
+        if self.rasa_servers < 1:
+            raise ValueError("rasa_servers must be at least 1")
+        while len(self.rasa_extra_ports) < self.rasa_servers - 1:
+            self.rasa_extra_ports.append(free_port())
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        return [self.rasa_port] + list(self.rasa_extra_ports[:self.rasa_servers - 1])
+
+    @property
+    def rasa_names(self) -> list[str]:
+        """Process (and log file) names: "rasa", then "rasa-1", "rasa-2"..."""
+        return ["rasa" if i == 0 else f"rasa-{i}" for i in range(self.rasa_servers)]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
 
     @property
     def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
+        """RASA_URL: the one server's URL, or every server's, comma-separated."""
+        return ",".join(self.rasa_urls)
 
     @property
     def gateway_url(self) -> str:
@@ -84,25 +113,36 @@ class Stack:
         env.setdefault("PUBLIC_BASE_URL", self.gateway_url)
         return env
 
-    def _spawn(self, name: str, args: list[str], background: bool = False) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], background: bool = False,
+               extra_env: Optional[dict] = None) -> subprocess.Popen:
         """Start one process. `background` ones (Rasa, actions, turns) run at a lower CPU priority
         than the gateway, so Twilio's webhooks are answered at once even when turns fill the CPU."""
         log_dir = self.log_dir or self.workdir
         log_dir.mkdir(parents=True, exist_ok=True)
         log = open(log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=self.process_env(), stdout=log,
+        env = self.process_env()
+        env.update(extra_env or {})
+        process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True,
                                    preexec_fn=(lambda: os.nice(BACKGROUND_NICE)) if background else None)
         self.processes[name] = process
         return process
 
-    def start_rasa(self, model: Path = MODEL) -> None:
+    def start_rasa(self, model: Path = MODEL, index: Optional[int] = None) -> None:
+        """Start Rasa server `index` (0 is "rasa"), or, by default, every one that is not running."""
         if not model.exists():
             raise RuntimeError(f"no trained model at {model}: run `make model`")
-        process = self._spawn("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
-                                       "-m", str(model), "-i", "127.0.0.1", "-p", str(self.rasa_port),
-                                       "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"], background=True)
-        self._rasa_process = process
+        indexes = [index] if index is not None else [
+            i for i, name in enumerate(self.rasa_names)
+            if name not in self.processes or self.processes[name].poll() is not None]
+        for i in indexes:
+            process = self._spawn(self.rasa_names[i], [
+                str(BIN / "rasa"), "run", "--enable-api", "--auth-token", self.rasa_token,
+                "-m", str(model), "-i", "127.0.0.1", "-p", str(self.rasa_ports[i]),
+                "--endpoints", self.rasa_endpoints, "--credentials", "credentials.yml"],
+                background=True, extra_env=self.rasa_env)
+            if i == 0:
+                self._rasa_process = process
 
     def start_actions(self) -> None:
         self._actions_process = self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
@@ -123,8 +163,10 @@ class Stack:
             wait_until_ready(f"http://127.0.0.1:{self.actions_port}/health", self.processes["actions"], "action server")
         if "gateway" in self.processes:
             wait_until_ready(f"{self.gateway_url}/health", self.processes["gateway"], "gateway")
-        if "rasa" in self.processes:
-            wait_until_ready(f"{self.rasa_url}/status?token={self.rasa_token}", self.processes["rasa"], "Rasa server")
+        for name, url in zip(self.rasa_names, self.rasa_urls):
+            if name in self.processes:
+                wait_until_ready(f"{url}/status?token={self.rasa_token}", self.processes[name],
+                                 "Rasa server" if name == "rasa" else f"Rasa server {name}")
 
     def start(self) -> "Stack":
         self.start_rasa()
