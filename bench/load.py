@@ -32,7 +32,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import platform
 import shutil
 import signal
 import sys
@@ -58,74 +57,17 @@ from sqlalchemy.engine.url import make_url  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db import _engines, upgrade  # noqa: E402
 from bot.dialogue import RasaClient  # noqa: E402
-from bot.fake_twilio import FakeTwilio  # noqa: E402
 from bot.outreach import add_patient, start_conversation  # noqa: E402
-from bot.scripts import script_for  # noqa: E402
 from bot.stack import MODEL, Stack  # noqa: E402
+from common import (ACCOUNT_SID, AUTH_TOKEN, DOB, FIRST_NAME, FIRST_NUMBER, IDENTITY_TURN,  # noqa: E402
+                    NUMBER_PREFIX, OFFER_TURNS, PRACTICE_NUMBER, PRACTICE_ODS, SENDER_POLL_SECONDS,
+                    SEND_RATE_PER_SECOND, TimedFakeTwilio, TurnError, machine, plan, progress, say, summary)
 
-ACCOUNT_SID = "AC" + "0" * 32
-AUTH_TOKEN = "bench-auth-token"
-PRACTICE_ODS = "Y00001"
-DOB = dt.date(1961, 3, 12)
-FIRST_NAME = "Alex"
-NUMBER_PREFIX = "+447700900"  # Ofcom's drama range: no real person is ever texted
-FIRST_NUMBER = 100
-SEND_RATE_PER_SECOND = "1000"  # the send-rate limit must not be what is measured
-SENDER_POLL_SECONDS = "0.05"
 TURN_TIMEOUT = 180.0
 WARMUP_CONVERSATIONS = 4       # at least one turn of each kind on every Rasa server before timing
 PG_DEFAULT = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_DEFAULT = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 SAMPLE_SECONDS = 0.5
-
-SCRIPT = script_for(PROJECT_ROOT / "practices", PRACTICE_ODS)
-PRACTICE_NUMBER = SCRIPT.sender or "+447700900001"
-IDENTITY_TURN = ("12/03/1961", ("support_info", "offer_chat"))
-OFFER_TURNS = [("maybe later", ("later",)), ("who is this?", ("who_is_this",)), ("thanks", ("welcome",))]
-
-
-def plan(turn_index: int) -> tuple[str, tuple[str, ...]]:
-    return IDENTITY_TURN if turn_index == 0 else OFFER_TURNS[(turn_index - 1) % len(OFFER_TURNS)]
-
-
-def say(message: str) -> str:
-    return SCRIPT.render(message, first_name=FIRST_NAME)
-
-
-def progress(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
-
-
-class TurnError(RuntimeError):
-    """A turn did not give the replies it must give; the conversation stops there."""
-
-
-class TimedFakeTwilio(FakeTwilio):
-    """FakeTwilio that stamps each accepted outbound message with time.perf_counter() on arrival."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._arrived = threading.Condition()
-        self._arrivals: dict[str, list[tuple[float, str]]] = defaultdict(list)
-
-    def _create_message(self, form: dict[str, str]) -> dict[str, Any]:
-        arrived_at = time.perf_counter()
-        message = super()._create_message(form)
-        with self._arrived:
-            self._arrivals[message["to"]].append((arrived_at, message["body"]))
-            self._arrived.notify_all()
-        return message
-
-    def wait_arrivals(self, to: str, count: int, timeout: float) -> list[tuple[float, str]]:
-        with self._arrived:
-            if not self._arrived.wait_for(lambda: len(self._arrivals[to]) >= count, timeout=timeout):
-                got = [body[:40] for _, body in self._arrivals[to]]
-                raise TurnError(f"timed out after {timeout:.0f} s waiting for text {count} to {to}; got {got}")
-            return list(self._arrivals[to])
-
-    def counts(self) -> dict[str, int]:
-        with self._arrived:
-            return {to: len(a) for to, a in self._arrivals.items()}
 
 
 # ---------------------------------------------------------------------------------- processes
@@ -205,23 +147,6 @@ class ProcessWatch:
 
 
 # ---------------------------------------------------------------------------------- measurements
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q / 100.0
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0}
-    return {"n": len(values), "mean": sum(values) / len(values), "p50": percentile(values, 50),
-            "p95": percentile(values, 95), "p99": percentile(values, 99), "max": max(values)}
-
 
 class Run:
     def __init__(self, fake: TimedFakeTwilio, stack: Stack, settings: Settings):
@@ -320,26 +245,6 @@ def drop_database(server_url: str, url: str) -> None:
 
 
 # ---------------------------------------------------------------------------------- report
-
-def machine() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    total_kb = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            total_kb = int(line.split()[1])
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu, "memory_gb": round(total_kb / 1024 / 1024, 1),
-            "python": platform.python_version(), "rasa": version("rasa"),
-            "load_average": [round(x, 2) for x in os.getloadavg()], "date": dt.date.today().isoformat()}
-
 
 def fmt(value: Optional[float], digits: int = 0) -> str:
     return "-" if value is None or value != value else f"{value:.{digits}f}"

@@ -29,7 +29,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -37,7 +36,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -54,95 +52,19 @@ from sqlalchemy import func, select  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db import session_scope, upgrade  # noqa: E402
 from bot.dialogue import RasaClient  # noqa: E402
-from bot.fake_twilio import FakeTwilio  # noqa: E402
 from bot.models import Patient  # noqa: E402
 from bot.outreach import add_patient, start_conversation  # noqa: E402
-from bot.scripts import script_for  # noqa: E402
 from bot.stack import MODEL, Stack  # noqa: E402
+from common import (ACCOUNT_SID, AUTH_TOKEN, DOB, FIRST_NAME, FIRST_NUMBER, IDENTITY_TURN,  # noqa: E402
+                    NUMBER_PREFIX, OFFER_TURNS, PRACTICE_NUMBER, PRACTICE_ODS, SENDER_POLL_SECONDS,
+                    SEND_RATE_PER_SECOND, TimedFakeTwilio, TurnError, fmt, machine, plan, progress, say, summary)
 
-ACCOUNT_SID = "AC" + "0" * 32
-AUTH_TOKEN = "bench-auth-token"
-PRACTICE_ODS = "Y00001"
-DOB = dt.date(1961, 3, 12)
-FIRST_NAME = "Alex"
-NUMBER_PREFIX = "+447700900"  # Ofcom's drama range: no real person is ever texted
-FIRST_NUMBER = 100            # 000-099 left alone (the example practice texts from +447700900001)
-SEND_RATE_PER_SECOND = "1000"
-SENDER_POLL_SECONDS = "0.05"
 TURN_TIMEOUT = 60.0
 WARMUP_CONVERSATIONS = 2
 WARMUP_TURNS = 4
 TARGET_RATIO = 1.5
 TARGET_WEBHOOK_P99_MS = 50.0
 TARGET_TRAIN_SECONDS = 60.0
-
-SCRIPT = script_for(PROJECT_ROOT / "practices", PRACTICE_ODS)
-PRACTICE_NUMBER = SCRIPT.sender or "+447700900001"
-
-# Turn 1 confirms identity (support_info + offer_chat); then texts that keep the stage at "offered"
-# and produce exactly one reply each (see stories/rules.yml: later, who is this, thanks). Repeated
-# "not understood" is avoided on purpose: twice hands the conversation over to a person.
-IDENTITY_TURN = ("12/03/1961", ("support_info", "offer_chat"))
-OFFER_TURNS = [("maybe later", ("later",)), ("who is this?", ("who_is_this",)), ("thanks", ("welcome",))]
-
-
-def plan(turn_index: int) -> tuple[str, tuple[str, ...]]:
-    """The text for a conversation's n-th turn (0-based) and the script messages it must produce."""
-    if turn_index == 0:
-        return IDENTITY_TURN
-    return OFFER_TURNS[(turn_index - 1) % len(OFFER_TURNS)]
-
-
-def say(message: str) -> str:
-    return SCRIPT.render(message, first_name=FIRST_NAME)
-
-
-def progress(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
-
-
-# ---------------------------------------------------------------------------------- the fake Twilio
-
-class TimedFakeTwilio(FakeTwilio):
-    """FakeTwilio that stamps each accepted outbound message with time.perf_counter() on arrival."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._arrived = threading.Condition()
-        self._arrivals: dict[str, list[tuple[float, str]]] = defaultdict(list)
-
-    def _create_message(self, form: dict[str, str]) -> dict[str, Any]:
-        arrived_at = time.perf_counter()  # the request has reached the fake
-        message = super()._create_message(form)  # raises (and records nothing) if refused
-        with self._arrived:
-            self._arrivals[message["to"]].append((arrived_at, message["body"]))
-            self._arrived.notify_all()
-        return message
-
-    def wait_arrivals(self, to: str, count: int, timeout: float) -> list[tuple[float, str]]:
-        """Block until at least `count` messages to `to` arrived; return (time, body) of all of them."""
-        with self._arrived:
-            if not self._arrived.wait_for(lambda: len(self._arrivals[to]) >= count, timeout=timeout):
-                got = [body[:50] for _, body in self._arrivals[to]]
-                raise TurnError(f"timed out after {timeout:.0f} s waiting for text {count} to {to}; got {got}")
-            return list(self._arrivals[to])
-
-    def arrivals_to(self, to: str) -> list[tuple[float, str]]:
-        with self._arrived:
-            return list(self._arrivals[to])
-
-    def wait_for_any_extra(self, expected: dict[str, int], timeout: float) -> dict[str, int]:
-        """Wait up to `timeout` for a text beyond the expected count; return {number: extra texts}."""
-        def extra() -> dict[str, int]:
-            return {n: len(self._arrivals[n]) - c for n, c in expected.items() if len(self._arrivals[n]) > c}
-        with self._arrived:
-            self._arrived.wait_for(lambda: bool(extra()), timeout=timeout)
-            return extra()
-
-
-class TurnError(RuntimeError):
-    """A turn did not give the replies it must give; the conversation stops there."""
-
 
 # ---------------------------------------------------------------------------------- measurements
 
@@ -168,24 +90,6 @@ class Phase:
     def fail(self, error: str) -> None:
         with self.lock:
             self.errors.append(error)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q / 100.0
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0}
-    return {"n": len(values), "mean": sum(values) / len(values), "p50": percentile(values, 50),
-            "p95": percentile(values, 95), "p99": percentile(values, 99), "max": max(values)}
 
 
 # ---------------------------------------------------------------------------------- conversations
@@ -330,26 +234,6 @@ def time_training(workdir: Path) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- report
-
-def machine() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-            "cpu": cpu, "python": platform.python_version(), "platform": platform.platform(),
-            "rasa": version("rasa"), "load_average": [round(x, 2) for x in os.getloadavg()]}
-
-
-def fmt(value: Optional[float], digits: int = 1) -> str:
-    return "-" if value is None or value != value else f"{value:.{digits}f}"
-
 
 def table_row(label: str, stats: dict[str, float]) -> str:
     return (f"  {label:<44} {stats.get('n', 0):>5} {fmt(stats.get('p50')):>8} {fmt(stats.get('p95')):>8} "
