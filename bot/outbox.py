@@ -70,16 +70,27 @@ def store_callback(session: Session, twilio_sid: str, status: str, error_code: O
 
 def apply_callbacks(session: Session, twilio_sid: str) -> bool:
     """Bring a text's status up to date from every callback stored for it (idempotent).
-    Returns False when no text has that MessageSid (yet)."""
-    message = session.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid)
-                             .with_for_update())
+    Returns False when no text has that MessageSid (yet).
+
+    The gateway and the sender (two processes) may both apply at once, each having read a
+    different set of callbacks. The UPDATE only moves the status forward, checked by the database
+    in the same statement, so the one that read less can never undo the other's newer status."""
+    message = session.scalar(select(OutboundMessage).where(OutboundMessage.twilio_sid == twilio_sid))
     if message is None:
         return False
-    for callback in session.scalars(select(StatusCallback).where(StatusCallback.twilio_sid == twilio_sid)
-                                    .order_by(StatusCallback.id)):
-        if STATUS_RANK.get(callback.status, 0) >= STATUS_RANK.get(message.status, 0) and message.status not in FINAL:
-            message.status = callback.status
-            message.status_updated_at = utcnow()
-            if callback.error_code:
-                message.error_code = callback.error_code
+    callbacks = list(session.scalars(select(StatusCallback).where(StatusCallback.twilio_sid == twilio_sid)
+                                     .order_by(StatusCallback.id)))
+    if not callbacks:
+        return True
+    best = max(callbacks, key=lambda c: (STATUS_RANK.get(c.status, 0), c.id))
+    error_code = next((c.error_code for c in reversed(callbacks) if c.error_code), None)
+    behind = [status for status, rank in STATUS_RANK.items()
+              if rank <= STATUS_RANK.get(best.status, 0) and status not in FINAL and status != best.status]
+    values = {"status": best.status, "status_updated_at": utcnow()}
+    if error_code:
+        values["error_code"] = error_code
+    session.execute(update(OutboundMessage).where(OutboundMessage.id == message.id,
+                                                  OutboundMessage.status.in_(behind)).values(**values)
+                    .execution_options(synchronize_session=False))
+    session.expire(message)
     return True

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import cli, reporting
+from bot.concerns import AREAS
 from bot.db import session_scope
 from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage,
                         Invitation, Outcome, Patient, Practice, RoutingDecision, User)
@@ -455,7 +456,8 @@ def test_the_report_page_shows_a_coordinator_only_their_practices_with_svg_chart
     assert re.search(r'<rect class="bar" x="300" y="\d+" width="150" ', achievement_chart)  # 50% of 300 px
     assert ">70%<" in achievement_chart and ">90%<" in achievement_chart
     areas_chart = re.search(r'<svg[^>]*id="chart-areas".*?</svg>', text, re.S).group(0)
-    assert re.search(r'<rect class="bar" x="300" y="17" width="300" [^>]*><title>physical: 1</title>', areas_chart)
+    assert re.search(rf'<rect class="bar" x="300" y="17" width="300" [^>]*><title>{AREAS["physical"]}: 1</title>',
+                     areas_chart)
 
     with session_scope(inbox.db) as session:
         user_id = session.scalar(select(User.id).where(User.username == username))

@@ -6,10 +6,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot import outbox
-from bot.db import session_scope
+from bot.db import get_engine, session_scope
 from bot.models import Conversation, OutboundMessage, Patient, Task, utcnow
 from bot.sender import Sender
 from tests.conftest import PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
@@ -182,6 +182,42 @@ def test_status_callbacks_move_forward_only(settings, callbacks, final):
         outbox.store_callback(session, "SM" + "b" * 32, "delivered")
     with session_scope(settings.database_url) as session:
         assert not outbox.apply_callbacks(session, "SM" + "b" * 32)
+
+
+def test_two_processes_applying_at_once_never_undo_a_newer_status(settings):
+    """The sender reads the callbacks ("sent" only); before its UPDATE lands, the gateway stores and
+    applies "delivered". The sender's UPDATE must not take the text back to "sent"."""
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["race"])
+    sid = "SM" + "e" * 32
+    with session_scope(settings.database_url) as session:
+        session.execute(update(OutboundMessage).values(twilio_sid=sid, status="queued"))
+        outbox.store_callback(session, sid, "sent")
+
+    def gateway_applies_delivered() -> None:
+        with session_scope(settings.database_url) as session:
+            outbox.store_callback(session, sid, "delivered")
+        with session_scope(settings.database_url) as session:
+            outbox.apply_callbacks(session, sid)
+
+    fired = threading.Event()
+
+    def interleave(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("UPDATE OUTBOUND_MESSAGES") and not fired.is_set():
+            fired.set()  # the sender is about to write what it read: let the gateway win the race first
+            other = threading.Thread(target=gateway_applies_delivered)
+            other.start()
+            other.join()
+
+    engine = get_engine(settings.database_url)
+    event.listen(engine, "before_cursor_execute", interleave)
+    try:
+        with session_scope(settings.database_url) as session:
+            assert outbox.apply_callbacks(session, sid)
+    finally:
+        event.remove(engine, "before_cursor_execute", interleave)
+    assert fired.is_set()
+    assert rows(settings)[0].status == "delivered"
 
 
 def test_a_callback_that_comes_before_the_send_is_recorded_is_applied(settings):
