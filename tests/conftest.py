@@ -132,6 +132,16 @@ def add_conversation(database_url: str, mobile: str = PATIENT_NUMBER, first_name
         return conversation.id, conversation.public_id
 
 
+@pytest.fixture
+def conversation(settings, database_url) -> dict:
+    """An active conversation with a patient of the example practice; actions read it via env settings."""
+    conversation_id, public_id = add_conversation(database_url)
+    with session_scope(database_url) as session:
+        conv = session.get(Conversation, conversation_id)
+        return {"id": conversation_id, "public_id": public_id, "patient_id": conv.patient_id,
+                "practice_id": conv.practice_id, "url": database_url}
+
+
 # --- The whole stack as separate processes, one per database kind, shared by the e2e modules ---
 from dataclasses import dataclass  # noqa: E402
 

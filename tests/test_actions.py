@@ -50,16 +50,6 @@ def say(message: str) -> str:
 # --- Helpers -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def conversation(settings, database_url) -> Dict[str, Any]:
-    """An active conversation with a patient of the example practice; actions read it via env settings."""
-    conversation_id, public_id = add_conversation(database_url)
-    with session_scope(database_url) as session:
-        conv = session.get(Conversation, conversation_id)
-        return {"id": conversation_id, "public_id": public_id, "patient_id": conv.patient_id,
-                "practice_id": conv.practice_id, "url": database_url}
-
-
 def add_inbound(conv: Dict[str, Any], body: str) -> int:
     """Store a patient's text as the gateway would, so outcomes and tasks can link to it."""
     with session_scope(conv["url"]) as session:
