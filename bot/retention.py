@@ -9,7 +9,9 @@ Redacted here (rows older than the cut-off):
 - `inbound_messages.body` (by `received_at`; not a text still waiting to be processed),
 - `outbound_messages.body` (by `created_at`; not a text still waiting to be sent),
 - `notes.text` and `flags.evidence` (by `created_at`; a flag's kind, severity and category stay),
-- in Rasa's SQLite tracker store (`RASA_TRACKER_DB`, table `events`, by the event's `timestamp`): the
+- in Rasa's tracker store (table `events`, by the event's `timestamp`) - the production one on
+  PostgreSQL (`RASA_TRACKER_DB_HOST`, `_PORT`, `_NAME`, `_USER`, `_PASSWORD`, `_SSLMODE`, as
+  endpoints.production.yml reads them) or the SQLite file of `make run` (`RASA_TRACKER_DB`): the
   text of user events (`text`, `parse_data.text` and entity values), the text of bot events (the
   same texts as `outbound_messages.body`), and the value of slots filled from the patient's words
   (the `from_text` slots of `domain.yml`, e.g. the date of birth given).
@@ -24,14 +26,17 @@ import datetime as dt
 import json
 import os
 import re
-import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import yaml
-from sqlalchemy import and_, func, not_, select, update
+from sqlalchemy import and_, create_engine, func, inspect, not_, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import session_scope
@@ -89,7 +94,7 @@ class PurgeReport:
     dry_run: bool
     tables: List[Count] = field(default_factory=list)
     tracker: List[Count] = field(default_factory=list)
-    tracker_path: Optional[Path] = None
+    tracker_path: Optional[str] = None  # shown without secrets
     tracker_skipped: Optional[str] = None  # why Rasa's tracker store was not looked at
     tracker_error: Optional[str] = None
     tracker_unreadable: int = 0             # events whose data is not JSON (left alone)
@@ -159,6 +164,23 @@ def tracker_db_path(environ: Optional[Dict[str, str]] = None) -> Tuple[Optional[
     return path, None
 
 
+def tracker_store(environ: Optional[Dict[str, str]] = None) -> Tuple[Optional[str], str, Optional[str]]:
+    """Rasa's tracker store as (SQLAlchemy URL, how to show it without secrets, why it is skipped).
+    The production store on PostgreSQL (RASA_TRACKER_DB_HOST and friends, as endpoints.production.yml
+    reads them) wins over the SQLite file of `make run` and the tests (RASA_TRACKER_DB)."""
+    env = environ if environ is not None else os.environ
+    host = env.get("RASA_TRACKER_DB_HOST", "").strip()
+    if host:
+        port, name = env.get("RASA_TRACKER_DB_PORT", "5432").strip() or "5432", env.get("RASA_TRACKER_DB_NAME", "").strip()
+        url = URL.create("postgresql", username=env.get("RASA_TRACKER_DB_USER") or None,
+                         password=env.get("RASA_TRACKER_DB_PASSWORD") or None, host=host, port=int(port),
+                         database=name or None,
+                         query={"sslmode": env["RASA_TRACKER_DB_SSLMODE"]} if env.get("RASA_TRACKER_DB_SSLMODE") else {})
+        return str(url.render_as_string(hide_password=False)), f"postgresql {host}:{port}/{name}", None
+    path, why = tracker_db_path(env)
+    return (f"sqlite:///{path}" if path else None), str(path or ""), why
+
+
 def redact_event(data: Dict[str, Any], type_name: str, text: str, slots: frozenset) -> List[str]:
     """Redact one event's data in place; returns which parts changed ("user", "bot", "slot")."""
     changed = []
@@ -191,26 +213,24 @@ def redact_event(data: Dict[str, Any], type_name: str, text: str, slots: frozens
     return changed
 
 
-def _purge_tracker(path: Path, report: PurgeReport, slots: frozenset) -> None:
+def _purge_tracker(url: str, report: PurgeReport, slots: frozenset) -> None:
     text = placeholder(report.days)
     cutoff = report.cutoff.replace(tzinfo=dt.timezone.utc).timestamp()
     counts = {"user": Count("user texts"), "bot": Count("bot texts"), "slot": Count("slot values from patient texts")}
     report.tracker = list(counts.values())
-    mode = "ro" if report.dry_run else "rw"
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True, timeout=30)
+    engine = create_engine(url, poolclass=NullPool)
     try:
-        has_events = connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
-        if not has_events:
-            report.tracker_skipped = f"{path} has no events table (not a Rasa SQL tracker store)"
+        if not inspect(engine).has_table("events"):
+            report.tracker_skipped = f"{report.tracker_path} has no events table (not a Rasa SQL tracker store)"
             report.tracker = []
             return
         last_id = -1
         while True:
-            rows = connection.execute(
-                "SELECT id, type_name, timestamp, data FROM events WHERE id > ? AND timestamp < ? "
-                "AND type_name IN ('user', 'bot', 'slot') ORDER BY id LIMIT ?",
-                (last_id, cutoff, TRACKER_BATCH)).fetchall()
+            with engine.connect() as connection:
+                rows = connection.execute(sql_text(
+                    "SELECT id, type_name, timestamp, data FROM events WHERE id > :last AND timestamp < :cutoff "
+                    "AND type_name IN ('user', 'bot', 'slot') ORDER BY id LIMIT :batch"),
+                    {"last": last_id, "cutoff": cutoff, "batch": TRACKER_BATCH}).fetchall()
             if not rows:
                 break
             last_id = rows[-1][0]
@@ -229,12 +249,12 @@ def _purge_tracker(path: Path, report: PurgeReport, slots: frozenset) -> None:
                 for part in changed:
                     counts[part].add(when)
                 if changed:
-                    updates.append((json.dumps(data, ensure_ascii=False), event_id))
+                    updates.append({"data": json.dumps(data, ensure_ascii=False), "id": event_id})
             if updates and not report.dry_run:
-                with connection:  # one short transaction per batch: Rasa keeps writing meanwhile
-                    connection.executemany("UPDATE events SET data = ? WHERE id = ?", updates)
+                with engine.begin() as connection:  # one short transaction per batch: Rasa keeps writing meanwhile
+                    connection.execute(sql_text("UPDATE events SET data = :data WHERE id = :id"), updates)
     finally:
-        connection.close()
+        engine.dispose()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,15 +269,15 @@ def purge(settings: Settings, days: int, dry_run: bool = False, now: Optional[dt
     now = now or utcnow()
     report = PurgeReport(days=days, cutoff=now - dt.timedelta(days=days), dry_run=dry_run)
 
-    path, why = tracker_db_path(environ)
-    report.tracker_path = path
+    url, shown, why = tracker_store(environ)
+    report.tracker_path = shown
     if why:
         report.tracker_skipped = why
     else:
         try:
-            _purge_tracker(path, report, text_slots())
-        except sqlite3.Error as exc:
-            report.tracker_error = f"{path}: {exc}"
+            _purge_tracker(url, report, text_slots())
+        except SQLAlchemyError as exc:
+            report.tracker_error = f"{shown}: {getattr(exc, 'orig', None) or exc}"
 
     with session_scope(settings.database_url) as session:
         _purge_database(session, report)

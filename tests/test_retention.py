@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy import text as sql
+from sqlalchemy.pool import NullPool
 
 from bot import records
 from bot.cli import main
@@ -17,7 +17,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.models import (Appointment, AuditEntry, Base, BookingSlot, Conversation, Flag, InboundMessage, Note,
                         OutboundMessage, User, utcnow)
-from conftest import add_conversation
+from conftest import add_conversation, drop_database, fresh_database_url
 
 NOW = utcnow()
 OLD = NOW - dt.timedelta(days=400)
@@ -45,7 +45,9 @@ def cli_env(database_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("PRACTICES_DIR", str(PROJECT_ROOT / "practices"))
     monkeypatch.delenv("RETENTION_DAYS", raising=False)
-    monkeypatch.delenv("RASA_TRACKER_DB", raising=False)
+    for name in ("RASA_TRACKER_DB", "RASA_TRACKER_DB_HOST", "RASA_TRACKER_DB_PORT", "RASA_TRACKER_DB_NAME",
+                 "RASA_TRACKER_DB_USER", "RASA_TRACKER_DB_PASSWORD", "RASA_TRACKER_DB_SSLMODE"):
+        monkeypatch.delenv(name, raising=False)
     return database_url
 
 
@@ -244,9 +246,11 @@ def user_event(text: str, when: float) -> dict:
             "input_channel": "rest", "message_id": "m1"}
 
 
-@pytest.fixture
-def tracker(tmp_path, monkeypatch):
-    path = tmp_path / "tracker.db"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker(request, tmp_path, monkeypatch):
+    """Rasa's tracker store with a few events: the SQLite file of `make run` and the tests, or the
+    production store on PostgreSQL (as endpoints.production.yml configures it). Yields
+    (SQLAlchemy URL, how `outreach purge` names it)."""
     old, recent = OLD.replace(tzinfo=dt.timezone.utc).timestamp(), RECENT.replace(tzinfo=dt.timezone.utc).timestamp()
     rows = [
         ("user", old, "give_dob", None, json.dumps(user_event("12 March 61", old))),
@@ -260,30 +264,45 @@ def tracker(tmp_path, monkeypatch):
         ("user", old, None, None, "not json"),
         ("user", recent, "affirm", None, json.dumps(user_event("yes please", recent))),
     ]
-    connection = sqlite3.connect(path)
-    connection.executescript(RASA_EVENTS_DDL)
-    connection.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                           "VALUES ('0123abcd', ?, ?, ?, ?, ?)", rows)
-    connection.commit()
-    connection.close()
-    monkeypatch.setenv("RASA_TRACKER_DB", str(path))
-    return path
+    if request.param == "sqlite":
+        path = tmp_path / "tracker.db"
+        url, shown, ddl = f"sqlite:///{path}", str(path), RASA_EVENTS_DDL
+        monkeypatch.setenv("RASA_TRACKER_DB", str(path))
+    else:
+        url = fresh_database_url("postgresql", tmp_path)
+        name = url.rsplit("/", 1)[1]
+        shown, ddl = f"postgresql 127.0.0.1:5432/{name}", RASA_EVENTS_DDL.replace("id INTEGER NOT NULL", "id SERIAL NOT NULL")
+        for key, value in (("HOST", "127.0.0.1"), ("PORT", "5432"), ("NAME", name), ("USER", "postgres")):
+            monkeypatch.setenv(f"RASA_TRACKER_DB_{key}", value)
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as connection:
+        for statement in filter(str.strip, ddl.split(";")):
+            connection.execute(sql(statement))
+        connection.execute(sql("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                                "VALUES ('0123abcd', :t, :ts, :i, :a, :d)"),
+                           [dict(zip(("t", "ts", "i", "a", "d"), row)) for row in rows])
+    engine.dispose()
+    yield url, shown
+    if request.param == "postgresql":
+        drop_database(url)
 
 
-def events(path: Path) -> list:
-    connection = sqlite3.connect(path)
+def events(url: str) -> list:
+    engine = create_engine(url, poolclass=NullPool)
     try:
-        return connection.execute("SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data "
-                                  "FROM events ORDER BY id").fetchall()
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sql(
+                "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events ORDER BY id"))]
     finally:
-        connection.close()
+        engine.dispose()
 
 
 def test_the_rasa_tracker_store_is_redacted_too(cli_env, tracker, capsys):
+    tracker, shown = tracker
     before = events(tracker)
     assert main(["purge", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert f"rasa tracker store {tracker}:" in out
+    assert f"rasa tracker store {shown}:" in out
     assert any(line.split()[:6] == ["user", "texts", "would", "redact", "1,", "oldest"] for line in out.splitlines())
     assert "1 event(s) with unreadable data were left as they are" in out
     assert events(tracker) == before
