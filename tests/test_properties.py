@@ -104,7 +104,7 @@ FORMS = st.fixed_dictionaries({"From": st.one_of(FIELD, st.just("+447700900999")
 
 
 @pytest.mark.e2e
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(FORMS)
 def test_a_signed_webhook_with_any_fields_never_gets_a_500(deployment, form):
     url = deployment.inbound_url
