@@ -3,9 +3,12 @@ script folder, a patient, and settings pointing at a Twilio-compatible fake on l
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import os
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -42,21 +45,50 @@ POSTGRES = _postgres_available()
 DATABASES = ["sqlite", "postgresql"]
 
 
-def fresh_database_url(kind: str, tmp_path: Path) -> str:
-    """A new, empty database of the given kind, migrated to the newest schema."""
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'outreach.db'}"
-    else:
-        if not POSTGRES:
-            raise RuntimeError(f"PostgreSQL is not reachable at {PG_SERVER}; start it (see README)")
-        name = "can005_test_" + uuid.uuid4().hex[:12]
-        connection = psycopg2.connect(PG_SERVER)
-        connection.autocommit = True
-        connection.cursor().execute(f'CREATE DATABASE "{name}"')
+_TEMPLATES: dict[str, str] = {}
+
+
+def _pg_admin(statement: str) -> None:
+    connection = psycopg2.connect(PG_SERVER)
+    connection.autocommit = True
+    try:
+        connection.cursor().execute(statement)
+    finally:
         connection.close()
-        url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    return url
+
+
+def _template(kind: str) -> str:
+    """A database migrated to the newest schema once per test run, copied for each test: running
+    the Alembic migrations for each of ~900 databases would cost minutes."""
+    if kind not in _TEMPLATES:
+        from bot.db import _engines
+
+        if kind == "sqlite":
+            path = Path(tempfile.mkdtemp(prefix="can005-template-")) / "outreach.db"
+            url, _TEMPLATES[kind] = f"sqlite:///{path}", str(path)
+        else:
+            name = "can005_template_" + uuid.uuid4().hex[:12]
+            _pg_admin(f'CREATE DATABASE "{name}"')
+            url, _TEMPLATES[kind] = PG_SERVER.rsplit("/", 1)[0] + "/" + name, name
+            atexit.register(_pg_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        upgrade(url)
+        engine = _engines.pop(url, None)
+        if engine is not None:
+            engine.dispose()  # nobody may be connected to a PostgreSQL template; SQLite checkpoints its WAL
+    return _TEMPLATES[kind]
+
+
+def fresh_database_url(kind: str, tmp_path: Path) -> str:
+    """A new database of the given kind, migrated to the newest schema and empty."""
+    if kind == "sqlite":
+        path = tmp_path / "outreach.db"
+        shutil.copyfile(_template("sqlite"), path)
+        return f"sqlite:///{path}"
+    if not POSTGRES:
+        raise RuntimeError(f"PostgreSQL is not reachable at {PG_SERVER}; start it (see README)")
+    name = "can005_test_" + uuid.uuid4().hex[:12]
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_template("postgresql")}"')
+    return PG_SERVER.rsplit("/", 1)[0] + "/" + name
 
 
 def drop_database(url: str) -> None:
