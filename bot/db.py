@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -43,6 +44,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def writer_lock(url: str) -> "contextlib.AbstractContextManager":
+    """A lock for one process's threads to take turns writing to `url`: a real lock on SQLite (one
+    writer at a time anyway), none on PostgreSQL, whose row locks let writers run side by side."""
+    return threading.Lock() if url.startswith("sqlite") else contextlib.nullcontext()
 
 
 @contextlib.contextmanager

@@ -169,6 +169,7 @@ class FakeTwilio:
         self._callback_errors = 0
         self._server: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None
+        self._last = threading.local()  # per-thread response headers of the last POST we made
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -329,10 +330,16 @@ class FakeTwilio:
         request = urllib.request.Request(url, data=data, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=CALLBACK_TIMEOUT_SECONDS) as response:
+                self._last.headers = dict(response.headers)
                 return response.status, response.read().decode("utf-8", errors="replace")
         except urllib.error.HTTPError as exc:
             with exc:
+                self._last.headers = dict(exc.headers)
                 return exc.code, exc.read().decode("utf-8", errors="replace")
+
+    def last_response_headers(self) -> Dict[str, str]:
+        """The response headers of this thread's last webhook or callback POST."""
+        return getattr(self._last, "headers", {})
 
     def _check_auth(self, path_sid: str, authorization: Optional[str]) -> None:
         unauthorized = _ApiError(401, 20003, "Authenticate")

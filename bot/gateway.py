@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 from typing import Mapping
@@ -26,7 +27,7 @@ from twilio.request_validator import RequestValidator
 
 from bot import inbound, outbox, spool
 from bot.config import Settings
-from bot.db import get_engine, session_scope
+from bot.db import get_engine, session_scope, writer_lock
 from bot.inbox import inbox_blueprint
 from bot.wake import Waker
 
@@ -56,19 +57,33 @@ def _signed(settings: Settings, request: Request, form: Mapping[str, str]) -> bo
     return RequestValidator(settings.twilio_auth_token).validate(_public_url(settings, request), dict(form), signature)
 
 
+def _server_timing(started: float, queued: float, stored: float) -> str:
+    """A Server-Timing header (W3C): how long the text waited for a thread, how long storing it
+    took, and the whole handler, in ms. Lets a load test tell the gateway's time from the network's."""
+    now = time.perf_counter()
+    return (f"queue;dur={(queued - started) * 1000:.1f}, store;dur={(stored - queued) * 1000:.1f}, "
+            f"total;dur={(now - started) * 1000:.1f}")
+
+
 def create_app(settings: Settings) -> Sanic:
     """Build the gateway: webhooks, the inbox, and the replay of texts spooled while the database
     was down (spooling and replaying stay in this one process, which owns the spool file)."""
     app = Sanic("can005_gateway")
     waker = Waker(settings.wake_address)
     stopping = threading.Event()
-    webhook_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook")
+    # Patient texts get threads of their own: a burst of delivery callbacks (two per text sent)
+    # must never queue ahead of the webhook that stores a patient's reply.
+    inbound_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="inbound")
+    status_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="status")
+    # On SQLite the gateway's threads take turns writing here, where a released turn passes at once,
+    # instead of inside SQLite, whose busy handler sleeps 1, 2, 5, 10... ms between tries.
+    write_turn = writer_lock(settings.database_url)
     app.ctx.settings = settings
     app.blueprint(inbox_blueprint(settings, waker.outbound))
 
     def replay_spool() -> None:
         def store(form) -> None:
-            with session_scope(settings.database_url) as session:
+            with write_turn, session_scope(settings.database_url) as session:
                 inbound.store(session, form)
         if spool.replay(settings.spool_path, store):
             log.info("spooled inbound texts stored")
@@ -95,16 +110,22 @@ def create_app(settings: Settings) -> Sanic:
 
     @app.post("/sms/inbound")
     async def sms_inbound(request: Request) -> HTTPResponse:
+        started = time.perf_counter()
         form = _form(request)
         if not _signed(settings, request, form):
             return text("invalid Twilio signature", status=403)
+        timing: dict[str, float] = {}
+
         def store() -> inbound.StoredInbound:
-            with session_scope(settings.database_url) as session:
-                return inbound.store(session, form)
+            timing["queued"] = time.perf_counter()
+            with write_turn, session_scope(settings.database_url) as session:
+                stored_ = inbound.store(session, form)
+            timing["stored"] = time.perf_counter()
+            return stored_
 
         try:
             # In a thread: a database wait must not hold up the event loop, and so every other webhook.
-            stored = await asyncio.get_running_loop().run_in_executor(webhook_pool, store)
+            stored = await asyncio.get_running_loop().run_in_executor(inbound_pool, store)
         except inbound.MalformedWebhook as exc:
             return text(f"malformed webhook: {exc}", status=400)
         except SQLAlchemyError:
@@ -119,7 +140,8 @@ def create_app(settings: Settings) -> Sanic:
         if stored.is_new:
             waker.inbound()
         log.info("inbound %s stored (new=%s)", stored.id, stored.is_new)
-        return text(EMPTY_TWIML, content_type="text/xml")
+        return text(EMPTY_TWIML, content_type="text/xml",
+                    headers={"Server-Timing": _server_timing(started, timing["queued"], timing["stored"])})
 
     @app.post("/sms/status")
     async def sms_status(request: Request) -> HTTPResponse:
@@ -130,13 +152,13 @@ def create_app(settings: Settings) -> Sanic:
         if not sid or not status:
             return text("malformed status callback: MessageSid and MessageStatus are required", status=400)
         def record() -> bool:
-            with session_scope(settings.database_url) as session:
+            with write_turn, session_scope(settings.database_url) as session:
                 outbox.store_callback(session, sid, status, form.get("ErrorCode") or None)
-            with session_scope(settings.database_url) as session:
+            with write_turn, session_scope(settings.database_url) as session:
                 return outbox.apply_callbacks(session, sid)
 
         try:
-            known = await asyncio.get_running_loop().run_in_executor(webhook_pool, record)
+            known = await asyncio.get_running_loop().run_in_executor(status_pool, record)
         except SQLAlchemyError:
             log.exception("database unavailable; status not stored")
             return text("temporarily unavailable", status=503)
