@@ -53,9 +53,10 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
-    from bot.gateway import create_app
+    from bot.gateway import GIL_SWITCH_INTERVAL, create_app
 
     settings = load_settings()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     create_app(settings).run(host=args.host, port=args.port, access_log=False, workers=1)
     return 0
 

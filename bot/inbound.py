@@ -1,11 +1,12 @@
-"""Storing an inbound Twilio webhook: the first thing that happens to every patient text."""
+"""Storing an inbound Twilio webhook: the first thing that happens to every patient text.
+The gateway stores them in batches through bot/intake.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.models import InboundMessage
@@ -24,32 +25,44 @@ class StoredInbound:
     is_new: bool
 
 
-def store(session: Session, form: Mapping[str, str]) -> StoredInbound:
-    """Store a webhook's message exactly as sent. A repeated MessageSid returns the first copy."""
+def row_for(form: Mapping[str, str]) -> dict[str, Any]:
+    """The inbound_messages row for a webhook's fields, exactly as sent (numbers trimmed).
+    Raises MalformedWebhook naming the field that is missing or wrong."""
     for field in REQUIRED_FIELDS:
         if not (form.get(field) or "").strip():
             raise MalformedWebhook(f"missing form field {field}")
     sid = form["MessageSid"].strip()
     if len(sid) > 64:
         raise MalformedWebhook("form field MessageSid is too long")
-    existing = _by_sid(session, sid)
-    if existing is not None:
-        return StoredInbound(existing.id, existing.from_number, False)
     try:
         num_media = int(form.get("NumMedia") or 0)
     except ValueError:
         raise MalformedWebhook("form field NumMedia is not a number") from None
-    message = InboundMessage(message_sid=sid, from_number=form["From"].strip()[:32],
-                             to_number=(form.get("To") or "").strip()[:32], body=form.get("Body") or "",
-                             num_media=num_media)
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:  # the same MessageSid arrived twice at once; the other copy won
-        existing = _by_sid(session, sid)
-        return StoredInbound(existing.id, existing.from_number, False)
-    return StoredInbound(message.id, message.from_number, True)
+    return {"message_sid": sid, "from_number": form["From"].strip()[:32],
+            "to_number": (form.get("To") or "").strip()[:32], "body": form.get("Body") or "",
+            "num_media": num_media}
 
 
-def _by_sid(session: Session, sid: str) -> Optional[InboundMessage]:
-    return session.scalar(select(InboundMessage).where(InboundMessage.message_sid == sid))
+def store(session: Session, form: Mapping[str, str]) -> StoredInbound:
+    """Store a webhook's message exactly as sent. A repeated MessageSid returns the first copy."""
+    return store_many(session, [form])[0]
+
+
+def store_many(session: Session, forms: Sequence[Mapping[str, str]]) -> list[StoredInbound]:
+    """Store several webhooks in the session's transaction, in order. A MessageSid already stored
+    (earlier, in this batch, or by another process at the same moment) is kept once: its later
+    copies return the first one with is_new False."""
+    rows = [row_for(form) for form in forms]
+    dialects = {"postgresql": postgresql, "sqlite": sqlite}
+    insert = dialects[session.get_bind().dialect.name].insert
+    new: set[int] = set()
+    for i, row in enumerate(rows):
+        statement = insert(InboundMessage.__table__).values(**row).on_conflict_do_nothing(
+            index_elements=["message_sid"])
+        if session.execute(statement).rowcount == 1:
+            new.add(i)
+    sids = {row["message_sid"] for row in rows}
+    stored = {sid: (id_, number) for id_, sid, number in session.execute(
+        select(InboundMessage.id, InboundMessage.message_sid, InboundMessage.from_number)
+        .where(InboundMessage.message_sid.in_(sids)))}
+    return [StoredInbound(*stored[row["message_sid"]], is_new=i in new) for i, row in enumerate(rows)]

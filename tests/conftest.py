@@ -61,7 +61,7 @@ def _template(kind: str) -> str:
     """A database migrated to the newest schema once per test run, copied for each test: running
     the Alembic migrations for each of ~900 databases would cost minutes."""
     if kind not in _TEMPLATES:
-        from bot.db import _engines
+        from bot.db import forget_engine
 
         if kind == "sqlite":
             path = Path(tempfile.mkdtemp(prefix="can005-template-")) / "outreach.db"
@@ -72,9 +72,7 @@ def _template(kind: str) -> str:
             url, _TEMPLATES[kind] = PG_SERVER.rsplit("/", 1)[0] + "/" + name, name
             atexit.register(_pg_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         upgrade(url)
-        engine = _engines.pop(url, None)
-        if engine is not None:
-            engine.dispose()  # nobody may be connected to a PostgreSQL template; SQLite checkpoints its WAL
+        forget_engine(url)  # nobody may be connected to a PostgreSQL template; SQLite checkpoints its WAL
     return _TEMPLATES[kind]
 
 
@@ -92,13 +90,11 @@ def fresh_database_url(kind: str, tmp_path: Path) -> str:
 
 
 def drop_database(url: str) -> None:
+    from bot.db import forget_engine
+
+    forget_engine(url)
     if not url.startswith("postgresql"):
         return
-    from bot.db import _engines
-
-    engine = _engines.pop(url, None)
-    if engine is not None:
-        engine.dispose()
     name = url.rsplit("/", 1)[1]
     connection = psycopg2.connect(PG_SERVER)
     connection.autocommit = True
@@ -115,7 +111,9 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def sqlite_url(tmp_path):
-    return fresh_database_url("sqlite", tmp_path)
+    url = fresh_database_url("sqlite", tmp_path)
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot import booking
@@ -29,7 +29,7 @@ from bot.booking import (
 )
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.db import get_engine, session_scope
+from bot.db import new_engine, session_scope
 from bot.models import Appointment, BookingSlot, InboundMessage, Patient, Practice, utcnow
 from bot.outreach import ensure_practice
 from bot.scripts import SLOT_KINDS, script_for
@@ -239,11 +239,9 @@ def test_soonest_free_offers_the_soonest_from_two_hours_ahead_within_fourteen_da
 
 def _racing_sessions(url: str, count: int):
     """A session factory whose pool holds a connection for every racer, so that they race for the
-    row, not for a connection. SQLite: the project's engine (a new connection per session)."""
-    if url.startswith("postgresql"):
-        engine = create_engine(url, future=True, pool_size=count + 2, max_overflow=0)
-        return sessionmaker(bind=engine, future=True, expire_on_commit=False), engine.dispose
-    return sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False), lambda: None
+    row, not for a connection."""
+    engine = new_engine(url, pool_size=count + 2, max_overflow=0)
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False), engine.dispose
 
 
 def _race(url: str, patients: List[int], attempt) -> List[Optional[int]]:

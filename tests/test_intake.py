@@ -1,0 +1,143 @@
+"""Storing what Twilio sends (bot/inbound.py, bot/intake.py): one row per MessageSid, in a batch or
+alone, on SQLite and PostgreSQL; the gateway's writer answers only after the commit, applies
+delivery callbacks, and a failed transaction stores none of its items and tells every webhook."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from bot import inbound
+from bot.db import session_scope
+from bot.intake import Callback, Intake
+from bot.models import InboundMessage, OutboundMessage
+
+
+def webhook(sid: str, body: str = "hello", sender: str = "+447700900123") -> dict[str, str]:
+    return {"MessageSid": sid, "From": sender, "To": "+447700900001", "Body": body, "NumMedia": "0"}
+
+
+def rows(url: str) -> list[tuple[str, str, str]]:
+    with session_scope(url) as session:
+        return list(session.execute(select(InboundMessage.message_sid, InboundMessage.body,
+                                           InboundMessage.status).order_by(InboundMessage.id)))
+
+
+def test_a_batch_keeps_each_message_sid_once_and_says_which_are_new(database_url):
+    with session_scope(database_url) as session:
+        inbound.store(session, webhook("SM1", "first"))
+    with session_scope(database_url) as session:
+        stored = inbound.store_many(session, [webhook("SM2", "second"), webhook("SM1", "again"),
+                                              webhook("SM3", "third"), webhook("SM2", "repeat")])
+    assert [s.is_new for s in stored] == [True, False, True, False]
+    assert stored[1].id != stored[0].id and stored[3].id == stored[0].id
+    assert rows(database_url) == [("SM1", "first", "received"), ("SM2", "second", "received"),
+                                  ("SM3", "third", "received")]
+
+
+@pytest.mark.parametrize("form, field", [
+    ({"From": "+447700900123"}, "MessageSid"),
+    ({"MessageSid": "SM1", "From": "  "}, "From"),
+    ({"MessageSid": "S" * 65, "From": "+447700900123"}, "MessageSid"),
+    ({"MessageSid": "SM1", "From": "+447700900123", "NumMedia": "two"}, "NumMedia"),
+])
+def test_a_malformed_webhook_is_named_and_nothing_is_stored(database_url, form, field):
+    with pytest.raises(inbound.MalformedWebhook, match=field):
+        with session_scope(database_url) as session:
+            inbound.store_many(session, [webhook("SM9"), form])
+    assert rows(database_url) == []
+
+
+def test_the_writer_answers_every_webhook_of_a_burst_after_its_commit(database_url):
+    writer = Intake(database_url)
+    try:
+        start = threading.Barrier(40)
+        results: dict[int, inbound.StoredInbound] = {}
+
+        def send(i: int) -> None:
+            start.wait()
+            stored = writer.text(webhook(f"SM{i % 20}", f"text {i}")).result(timeout=30)
+            # Answered means committed: a fresh session sees the row.
+            with session_scope(database_url) as session:
+                assert session.get(InboundMessage, stored.id) is not None
+            results[i] = stored
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        writer.close()
+    assert len(results) == 40
+    assert sum(s.is_new for s in results.values()) == 20  # each of the 20 MessageSids once
+    assert len({s.id for s in results.values()}) == 20
+    with session_scope(database_url) as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 20
+
+
+def test_a_batch_the_database_refuses_fails_every_webhook_in_it_and_stores_none(tmp_path):
+    url = f"sqlite:///{tmp_path / 'missing-folder-is-made' / 'no-tables.db'}"  # never migrated
+    writer = Intake(url)
+    try:
+        futures = [writer.text(webhook(f"SM{i}")) for i in range(5)]
+        futures += [writer.callback(Callback("SM" + "a" * 32, "delivered"))]
+        for future in futures:
+            with pytest.raises(OperationalError, match="no such table"):
+                future.result(timeout=30)
+    finally:
+        writer.close()
+
+
+def test_callbacks_are_stored_and_applied_and_an_unknown_sid_is_said(database_url):
+    sid = "SM" + "d" * 32
+    with session_scope(database_url) as session:
+        session.add(OutboundMessage(idempotency_key="k1", to_number="+447700900123", body="hi",
+                                    status="sent", twilio_sid=sid))
+    writer = Intake(database_url)
+    try:
+        delivered = writer.callback(Callback(sid, "delivered"))
+        late_sent = writer.callback(Callback(sid, "sent"))  # out of order: must not go backwards
+        unknown = writer.callback(Callback("SM" + "e" * 32, "delivered"))
+        assert delivered.result(timeout=30) is True and late_sent.result(timeout=30) is True
+        assert unknown.result(timeout=30) is False
+    finally:
+        writer.close()
+    with session_scope(database_url) as session:
+        assert session.scalar(select(OutboundMessage.status).where(OutboundMessage.twilio_sid == sid)) == "delivered"
+
+
+def test_texts_go_before_waiting_callbacks(sqlite_url, monkeypatch):
+    """While the writer is busy, a patient's text that arrives after a queue of callbacks is stored
+    in the very next transaction, ahead of them."""
+    order: list[str] = []
+    busy, release = threading.Event(), threading.Event()
+    real_texts, real_callbacks = Intake._store_texts, Intake._store_callbacks
+
+    def store_texts(self, forms):
+        order.append("texts:" + ",".join(f["MessageSid"] for f in forms))
+        if forms[0]["MessageSid"] == "SM-first":
+            busy.set()
+            release.wait(30)
+        return real_texts(self, forms)
+
+    def store_callbacks(self, callbacks):
+        order.append(f"callbacks:{len(callbacks)}")
+        return real_callbacks(self, callbacks)
+
+    monkeypatch.setattr(Intake, "_store_texts", store_texts)
+    monkeypatch.setattr(Intake, "_store_callbacks", store_callbacks)
+    writer = Intake(sqlite_url)
+    try:
+        first = writer.text(webhook("SM-first"))
+        assert busy.wait(30)
+        callbacks = [writer.callback(Callback(f"SM{i:034d}", "sent")) for i in range(30)]
+        later = [writer.text(webhook("SM-later")), writer.text(webhook("SM-last"))]
+        release.set()
+        for future in [first, *later, *callbacks]:
+            future.result(timeout=30)
+    finally:
+        writer.close()
+    assert order == ["texts:SM-first", "texts:SM-later,SM-last"] + ["callbacks:4"] * 7 + ["callbacks:2"]
