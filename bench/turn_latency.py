@@ -228,7 +228,7 @@ class Bench:
 # ---------------------------------------------------------------------------------- training
 
 # The Makefile's training command (`make model`), plus --force and a temporary output folder.
-TRAIN_ARGS = ["train", "--data", "data", "stories", "--skip-validation", "--fixed-model-name", "can005"]
+TRAIN_ARGS = ["train", "--data", "data", "stories", "--skip-validation", "--fixed-model-name", "can005", "--quiet"]
 
 
 def time_training(workdir: Path, run: int) -> dict[str, Any]:

@@ -53,16 +53,27 @@ def store_many(session: Session, forms: Sequence[Mapping[str, str]]) -> list[Sto
     (earlier, in this batch, or by another process at the same moment) is kept once: its later
     copies return the first one with is_new False."""
     rows = [row_for(form) for form in forms]
-    dialects = {"postgresql": postgresql, "sqlite": sqlite}
-    insert = dialects[session.get_bind().dialect.name].insert
-    new: set[int] = set()
-    for i, row in enumerate(rows):
-        statement = insert(InboundMessage.__table__).values(**row).on_conflict_do_nothing(
-            index_elements=["message_sid"])
-        if session.execute(statement).rowcount == 1:
-            new.add(i)
-    sids = {row["message_sid"] for row in rows}
-    stored = {sid: (id_, number) for id_, sid, number in session.execute(
-        select(InboundMessage.id, InboundMessage.message_sid, InboundMessage.from_number)
-        .where(InboundMessage.message_sid.in_(sids)))}
-    return [StoredInbound(*stored[row["message_sid"]], is_new=i in new) for i, row in enumerate(rows)]
+    table = InboundMessage.__table__
+    inserted: dict[str, tuple[int, str]] = {}  # MessageSid -> (id, from_number) of rows added now
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip for the whole batch; the rows it added come back.
+        statement = (postgresql.insert(table).values(rows).on_conflict_do_nothing(index_elements=["message_sid"])
+                     .returning(table.c.id, table.c.message_sid, table.c.from_number))
+        inserted = {sid: (id_, number) for id_, sid, number in session.execute(statement)}
+    else:  # SQLite: in-process, so a statement per row costs no round trip
+        for row in rows:
+            if row["message_sid"] not in inserted:
+                result = session.execute(sqlite.insert(table).values(**row).on_conflict_do_nothing(
+                    index_elements=["message_sid"]))
+                if result.rowcount == 1:
+                    inserted[row["message_sid"]] = (result.inserted_primary_key[0], row["from_number"])
+    missing = {row["message_sid"] for row in rows} - inserted.keys()
+    earlier = {sid: (id_, number) for id_, sid, number in session.execute(
+        select(table.c.id, table.c.message_sid, table.c.from_number).where(table.c.message_sid.in_(missing)))
+    } if missing else {}
+    stored, seen = [], set()
+    for row in rows:
+        sid = row["message_sid"]
+        stored.append(StoredInbound(*(inserted.get(sid) or earlier[sid]), is_new=sid in inserted and sid not in seen))
+        seen.add(sid)
+    return stored

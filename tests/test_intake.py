@@ -3,7 +3,9 @@ alone, on SQLite and PostgreSQL; the gateway's writer answers only after the com
 delivery callbacks, and a failed transaction stores none of its items and tells every webhook."""
 from __future__ import annotations
 
+import sqlite3
 import threading
+from concurrent.futures import TimeoutError as FutureTimeout
 
 import pytest
 from sqlalchemy import func, select
@@ -141,3 +143,22 @@ def test_texts_go_before_waiting_callbacks(sqlite_url, monkeypatch):
     finally:
         writer.close()
     assert order == ["texts:SM-first", "texts:SM-later,SM-last"] + ["callbacks:4"] * 7 + ["callbacks:2"]
+
+
+def test_on_sqlite_the_writer_waits_for_another_process_write_lock_then_stores(sqlite_url):
+    """Another connection holding SQLite's write lock (as the background process does for a moment)
+    holds the text back, never loses it, and the text is stored once the lock is released."""
+    other = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")  # as every process of ours opens it
+    other.execute("BEGIN IMMEDIATE")
+    writer = Intake(sqlite_url)
+    try:
+        future = writer.text(webhook("SM-waits"))
+        with pytest.raises(FutureTimeout):
+            future.result(timeout=0.3)  # still waiting for the lock
+        other.execute("COMMIT")
+        assert future.result(timeout=30).is_new
+    finally:
+        other.close()
+        writer.close()
+    assert rows(sqlite_url) == [("SM-waits", "hello", "received")]
