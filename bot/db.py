@@ -5,7 +5,7 @@ import contextlib
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Union
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -78,10 +78,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @contextlib.contextmanager
-def session_scope(url: str, engine: Optional[Engine] = None) -> Iterator[Session]:
-    """A transaction: committed when the block ends, rolled back if it raises. On the shared engine
-    for `url` unless `engine` is given."""
-    session = sessionmaker(bind=engine or get_engine(url), future=True, expire_on_commit=False)()
+def session_scope(database: Union[str, Engine]) -> Iterator[Session]:
+    """A transaction: committed when the block ends, rolled back if it raises. `database` is a URL
+    (its shared engine) or an engine of its own (the gateway's writer has one)."""
+    engine = database if isinstance(database, Engine) else get_engine(database)
+    session = sessionmaker(bind=engine, future=True, expire_on_commit=False)()
     try:
         yield session
         session.commit()

@@ -20,7 +20,6 @@ from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 
-
 @contextlib.contextmanager
 def _without_data_autotune() -> Iterator[None]:
     original = tf.data.Dataset.from_generator

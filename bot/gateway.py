@@ -2,7 +2,7 @@
 answer to Twilio stays fast under load: the turns and the sender run in the background process
 (bot/background.py, `outreach processor`), woken by a datagram (bot/wake.py).
 
-POST /sms/inbound  verify the signature, store the text (group commit: bot/inbound.py), answer
+POST /sms/inbound  verify the signature, store the text (group commit: bot/intake.py), answer
                    Twilio at once with empty TwiML,
                    then wake the background process.
 POST /sms/status   verify, then record a delivery status for an outbound text.

@@ -95,15 +95,15 @@ class Intake:
                 self._commit(callbacks, self._store_callbacks)
 
     def _store_texts(self, forms: list[Mapping[str, str]]) -> list[inbound.StoredInbound]:
-        with session_scope(self.database_url, self._engine) as session:
+        with session_scope(self._engine) as session:
             return inbound.store_many(session, forms)
 
     def _store_callbacks(self, callbacks: list[Callback]) -> list[bool]:
         # Stored and committed before they are applied: see outbox.store_callback.
-        with session_scope(self.database_url, self._engine) as session:
+        with session_scope(self._engine) as session:
             for c in callbacks:
                 outbox.store_callback(session, c.twilio_sid, c.status, c.error_code)
-        with session_scope(self.database_url, self._engine) as session:
+        with session_scope(self._engine) as session:
             known = {sid: outbox.apply_callbacks(session, sid) for sid in {c.twilio_sid for c in callbacks}}
         return [known[c.twilio_sid] for c in callbacks]
 
