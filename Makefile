@@ -15,7 +15,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $(HOME)/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
   if "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then command -v "$$p"; break; fi; done)
 
-.PHONY: help venv model run test test-unit test-rasa bench clean
+.PHONY: help venv model run test test-unit test-rasa test-clock bench clean
 
 help:
 	@echo "make run    start the assistant with a simulated SMS network (see README)"
@@ -66,7 +66,31 @@ $(CHROMIUM):
 test-unit: $(MODEL) $(CHROMIUM)
 	$(PY) -m pytest
 
-test: test-rasa test-unit
+# The unit tests whose rules read the clock, run again at instants where calendars go wrong
+# (London wall-clock time unless an offset is given; tests/pinned_clock.py pins them). The whole
+# suite runs at a Thursday 10:30 (tests/pinned_clock.py DEFAULT_INSTANT). On SQLite only, two at
+# a time: under 3 minutes on 2 cores. Add an instant here when a rule meets a new calendar edge.
+CLOCK_INSTANTS := \
+  2026-12-03T08:30 2026-12-03T20:30 \
+  2026-12-25T10:30 \
+  2027-03-28T00:30 2027-03-28T02:30 \
+  2027-10-31T00:30+01:00 2027-10-31T02:30+00:00 \
+  2027-03-31T23:30 \
+  2026-12-06T03:00
+CLOCK_TESTS := tests/test_booking.py tests/test_cohort_and_window.py tests/test_dates.py \
+  tests/test_reminders_and_record.py tests/test_reporting.py tests/test_export.py tests/test_retention.py \
+  tests/test_register.py tests/test_sender.py tests/test_actions_checkin_booking.py tests/test_concerns.py
+
+# `pipefail` so that a failing run fails make; xargs -P2 runs two instants at a time and exits
+# non-zero when any run failed. Each run's output is printed whole, when it ends.
+test-clock: $(MODEL)
+	@echo "== the clock-dependent unit tests at $(words $(CLOCK_INSTANTS)) fixed instants, two at a time"
+	@printf '%s\n' $(CLOCK_INSTANTS) | xargs -P2 -I{} bash -c 'set -o pipefail; \
+	  out=$$($(PY) -m pytest -q -p no:cacheprovider -m "not e2e" -k "not postgresql and not fifty_thousand" \
+	    --clock={} $(CLOCK_TESTS) 2>&1); rc=$$?; \
+	  printf "== at %s\n%s\n" {} "$$(printf "%s\n" "$$out" | grep -v "^[.sxF]*\( *\[ *[0-9]*%\]\)\?$$" | tail -n 40)"; exit $$rc'
+
+test: test-rasa test-unit test-clock
 
 bench: $(MODEL)
 	$(PY) bench/turn_latency.py

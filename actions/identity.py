@@ -1,7 +1,6 @@
 """Identity check: the opener asks for the date of birth; nothing about health is said before it matches."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -11,6 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import conversation_context
 from actions.scripted import ScriptedAction
+from bot.clock import london_today
 from bot.dates import parse_date_of_birth
 
 MAX_IDENTITY_TRIES = 2  # two wrong or unreadable answers, then a person phones instead
@@ -46,7 +46,7 @@ class ValidateIdentityForm(FormValidationAction):
     def validate_date_of_birth(self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
         tries = int(tracker.get_slot("identity_attempts") or 0) + 1
-        given = parse_date_of_birth(str(slot_value or ""), dt.date.today())
+        given = parse_date_of_birth(str(slot_value or ""), london_today())
         with conversation_context(tracker) as ctx:
             if given is not None and given == ctx.date_of_birth:
                 return {"date_of_birth": "confirmed", "identity_verified": True, "identity_attempts": float(tries)}

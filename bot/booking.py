@@ -4,7 +4,8 @@ which, and how a slot is put into words for an SMS.
 Slots (`booking_slots`) come from two places:
 
 - each role's `weekly` sessions in the practice script: `ensure_weekly_slots` creates the rows for
-  today and the next 14 days (never on an English bank holiday); `outreach slots list` and the
+  the booking horizon, today and the next 14 days in London (`horizon_end`; never on an English
+  bank holiday); `outreach slots list` and the
   dialogue call it before they look, so the weekly pattern is always there;
 - one-off sessions from a CSV file (`outreach slots import FILE --practice ODS`, `import_slots`).
 
@@ -44,7 +45,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -53,14 +53,15 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.csv_files import CsvFileError, read_rows
 from bot.db import session_scope
-from bot.models import Appointment, BookingSlot, Practice, utcnow
+from bot.clock import (happens_twice, is_bank_holiday, london_day_start_utc, london_to_utc, london_today,
+                       to_london, utcnow)
+from bot.models import Appointment, BookingSlot, Practice
 from bot.outreach import ensure_practice
 from bot.register import RegisterError, _header_name, _write_rejects, parse_date
 from bot.scripts import SLOT_KINDS, PracticeScript, ScriptError, script_for
-from bot.send_window import _bank_holidays
 from bot.sms import GSM7_BASIC, GSM7_EXTENDED
 
-LONDON = ZoneInfo("Europe/London")
+HORIZON_DAYS = 14                    # weekly slots exist, and patients are offered times, this many days ahead
 COLUMNS = ("role", "date", "time", "minutes", "type", "staff")
 LEAD_TIME = dt.timedelta(hours=2)    # the soonest a patient may be offered: time to prepare, and to read the text
 MIN_MINUTES, MAX_MINUTES = 5, 240
@@ -78,38 +79,15 @@ _GSM7_LOOKALIKES = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', 
 
 
 # ---------------------------------------------------------------------------------------------
-# Time
+# The booking horizon
 
 
-def to_london(utc_naive: dt.datetime) -> dt.datetime:
-    """A naive UTC time as an aware Europe/London time."""
-    return utc_naive.replace(tzinfo=dt.timezone.utc).astimezone(LONDON)
-
-
-def london_to_utc(day: dt.date, clock: dt.time) -> Optional[dt.datetime]:
-    """The naive UTC time of a London wall-clock time on a day. None when that time does not exist
-    (it falls in the hour skipped when the clocks go forward). A time that happens twice (the hour
-    repeated when the clocks go back) is taken the first time, in BST."""
-    local = dt.datetime.combine(day, clock, tzinfo=LONDON)
-    utc = local.astimezone(dt.timezone.utc)
-    if utc.astimezone(LONDON).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None  # zoneinfo moved it: the wall clock never shows this time on this day
-    return utc.replace(tzinfo=None)
-
-
-def _happens_twice(day: dt.date, clock: dt.time) -> bool:
-    first = dt.datetime.combine(day, clock, tzinfo=LONDON)
-    return first.utcoffset() != first.replace(fold=1).utcoffset()
-
-
-def _london_day_start_utc(day: dt.date) -> dt.datetime:
-    """Midnight at the start of a London day, as naive UTC (midnight always exists in London)."""
-    return london_to_utc(day, dt.time(0, 0))  # type: ignore[return-value]
-
-
-def is_bank_holiday(day: dt.date) -> bool:
-    """An English bank holiday (the same calendar as the send window)."""
-    return day in _bank_holidays(day.year)
+def horizon_end(now: dt.datetime, days: int = HORIZON_DAYS) -> dt.datetime:
+    """The end of the booking horizon (naive UTC): London midnight after the `days`-th day after
+    today. The horizon is today and the next `days` whole days, London time: the one definition
+    that weekly slot creation, the offers to patients and `outreach slots list` all use, so a slot
+    late on the last day is created, offered and listed alike."""
+    return london_day_start_utc(london_today(now) + dt.timedelta(days=days + 1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,14 +135,14 @@ def _slot_row(practice_id: int, role: str, staff: str, kind: str, starts_at: dt.
 
 
 def ensure_weekly_slots(session: Session, practice: Practice, script: PracticeScript, now: dt.datetime,
-                        days: int = 14) -> int:
-    """Create the slots of every role's weekly sessions from today (London) through `days` days
-    ahead; returns how many were created.
+                        days: int = HORIZON_DAYS) -> int:
+    """Create the slots of every role's weekly sessions in the booking horizon (today, London, and
+    the next `days` days: `horizon_end`); returns how many were created.
 
     Idempotent and safe to run from two processes at once (see `_insert_missing`). Sessions on an
     English bank holiday, and ones that have already started, get no slot. A session whose time the
     clocks skip that day gets none either; one whose time happens twice is taken the first time."""
-    today = to_london(now).date()
+    today = london_today(now)
     wanted: Dict[Tuple[str, str, dt.datetime], Dict[str, Any]] = {}
     for role in script.roles.values():
         for session_ in role.weekly:
@@ -193,26 +171,28 @@ def ensure_weekly_slots(session: Session, practice: Practice, script: PracticeSc
 # Finding, booking and cancelling
 
 
-def soonest_free(session: Session, practice_id: int, role: str, now: dt.datetime, within_days: int = 14,
+def soonest_free(session: Session, practice_id: int, role: str, now: dt.datetime, within_days: int = HORIZON_DAYS,
                  skip: int = 0, limit: int = 3) -> List[BookingSlot]:
-    """Free slots of a role that start at least 2 hours after `now` and within `within_days` days,
+    """Free slots of a role that start at least 2 hours after `now` and within the booking horizon
+    of `within_days` days (`horizon_end`),
     soonest first (then by staff and id, so the order is stable). `skip` passes over slots already
     offered ("none of those, show me others"). Call `ensure_weekly_slots` first."""
     return list(session.scalars(
         select(BookingSlot)
         .where(BookingSlot.practice_id == practice_id, BookingSlot.role == role, BookingSlot.status == "free",
                BookingSlot.starts_at >= now + LEAD_TIME,
-               BookingSlot.starts_at <= now + dt.timedelta(days=within_days))
+               BookingSlot.starts_at < horizon_end(now, within_days))
         .order_by(BookingSlot.starts_at, BookingSlot.staff, BookingSlot.id)
         .offset(skip).limit(limit)))
 
 
-def upcoming(session: Session, practice_id: int, now: dt.datetime, days: int = 14,
+def upcoming(session: Session, practice_id: int, now: dt.datetime, days: int = HORIZON_DAYS,
              role: Optional[str] = None) -> List[BookingSlot]:
-    """Every slot (free and booked) starting from `now` through `days` days ahead, soonest first."""
+    """Every slot (free and booked) starting from `now` to the end of the booking horizon of `days`
+    days (`horizon_end`), soonest first."""
     query = (select(BookingSlot)
              .where(BookingSlot.practice_id == practice_id, BookingSlot.starts_at >= now,
-                    BookingSlot.starts_at <= now + dt.timedelta(days=days))
+                    BookingSlot.starts_at < horizon_end(now, days))
              .order_by(BookingSlot.starts_at, BookingSlot.role, BookingSlot.staff, BookingSlot.id))
     if role is not None:
         query = query.where(BookingSlot.role == role)
@@ -285,7 +265,7 @@ def reminders_due(session: Session, now: dt.datetime) -> List[Appointment]:
     """Booked appointments whose slot starts on the London calendar day after `now`'s London date
     and whose reminder has not been queued yet, soonest first."""
     tomorrow = to_london(now).date() + dt.timedelta(days=1)
-    start, end = _london_day_start_utc(tomorrow), _london_day_start_utc(tomorrow + dt.timedelta(days=1))
+    start, end = london_day_start_utc(tomorrow), london_day_start_utc(tomorrow + dt.timedelta(days=1))
     return list(session.scalars(
         select(Appointment).join(BookingSlot, BookingSlot.id == Appointment.slot_id)
         .where(Appointment.status == "booked", Appointment.reminder_queued_at.is_(None),
@@ -491,7 +471,7 @@ def _check_row(path: Path, line: int, fields: List[str], columns: Dict[str, int]
         if starts_at is None:
             problem("time", f"{clock:%H:%M} does not exist in London on {day.isoformat()}: the clocks go forward "
                             "that night; choose another time")
-        elif _happens_twice(day, clock):
+        elif happens_twice(day, clock):
             problem("time", f"{clock:%H:%M} happens twice in London on {day.isoformat()}: the clocks go back that "
                             "night; choose another time")
         elif starts_at <= now:
@@ -591,6 +571,50 @@ def import_slots(settings: Settings, path: Path, ods_code: str, skip_invalid: bo
 
 # ---------------------------------------------------------------------------------------------
 # Command line
+
+
+# The example slots file: a template whose dates follow the calendar, so it always imports cleanly.
+# (role, working days after the first example day, time, minutes, type, staff, date written as)
+_EXAMPLE_ROWS = (
+    ("care_coordinator", 0, "09:00", 30, "phone", "Sam", "iso"),
+    ("care_coordinator", 0, "09:30", 30, "phone", "Sam", "iso"),
+    ("care_coordinator", 2, "16:00", 45, "face_to_face", "Sam", "iso"),
+    ("social_prescriber", 1, "10:00", 30, "video", "Priya", "iso"),
+    ("social_prescriber", 4, "13:30", 30, "phone", "Priya", "uk"),
+    ("health_coach", 3, "11:00", 30, "phone", "Jo", "iso"),
+    ("health_coach", 100, "15:30", 20, "video", "Jo", "iso"),
+)
+EXAMPLE_LEAD_DAYS = 7   # the example's first day is the first working day at least this far ahead
+
+
+def example_slots_csv(now: dt.datetime) -> str:
+    """An example slots file (for the roles of the example practices) whose dates are working days
+    from a week after `now` on, London time: both date forms, every type, one slot months ahead.
+    `outreach slots example` prints it; `make run` imports it for the demo practice."""
+    day = london_today(now) + dt.timedelta(days=EXAMPLE_LEAD_DAYS)
+    working_days: List[dt.date] = []
+    while len(working_days) <= max(row[1] for row in _EXAMPLE_ROWS):
+        if day.weekday() < 5 and not is_bank_holiday(day):
+            working_days.append(day)
+        day += dt.timedelta(days=1)
+    lines = [",".join(COLUMNS)]
+    for role, offset, clock, minutes, kind, staff, form in _EXAMPLE_ROWS:
+        date = working_days[offset]
+        written = date.isoformat() if form == "iso" else f"{date:%d/%m/%Y}"
+        lines.append(f"{role},{written},{clock},{minutes},{kind},{staff}")
+    return "\n".join(lines) + "\n"
+
+
+def run_example_command(args, now: Optional[dt.datetime] = None) -> int:
+    """`outreach slots example [--out FILE]`: write an example slots file dated from next week."""
+    text = example_slots_csv(now or utcnow())
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}: {text.count(chr(10)) - 1} example slots for the example practices' roles",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def run_import_command(args) -> int:

@@ -10,6 +10,8 @@ from typing import Optional, Sequence
 
 from sqlalchemy import select
 
+from bot.booking import HORIZON_DAYS
+from bot.clock import london_today
 from bot.config import ConfigError, load_settings
 
 # spaCy's import pulls in TensorFlow, which prints start-up chatter to stderr; keep errors only.
@@ -285,7 +287,7 @@ def cmd_due(args: argparse.Namespace) -> int:
             if practice_id is None:
                 print(f"outreach: error: no patients imported for practice {args.practice}", file=sys.stderr)
                 return 2
-        rows = (cohort.missed if args.missed else cohort.eligible)(session, dt.date.today(), practice_id)
+        rows = (cohort.missed if args.missed else cohort.eligible)(session, london_today(), practice_id)
         for row in rows:
             patient = session.get(Patient, row.patient_id)
             print(f"{patient.practice.ods_code}\tpatient {patient.id}\t{patient.first_name} {patient.last_name}\t"
@@ -310,6 +312,12 @@ def cmd_slots_list(args: argparse.Namespace) -> int:
     from bot.booking import run_list_command
 
     return run_list_command(args)
+
+
+def cmd_slots_example(args: argparse.Namespace) -> int:
+    from bot.booking import run_example_command
+
+    return run_example_command(args)
 
 
 def cmd_scripts(args: argparse.Namespace) -> int:
@@ -371,8 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     slots_import = slots.add_parser(
         "import", help="import one-off slots (CSV: role,date,time,minutes,type,staff; London time); a bad file "
                        "is refused as a whole unless --skip-invalid; exit code 2 when refused")
-    slots_import.add_argument("file", help="UTF-8 CSV with columns role,date,time,minutes,type,staff, e.g. "
-                                           "practices/example-slots.csv")
+    slots_import.add_argument("file", help="UTF-8 CSV with columns role,date,time,minutes,type,staff "
+                                           "('outreach slots example' writes one)")
     slots_import.add_argument("--practice", required=True, metavar="ODS", help="the practice's ODS code, e.g. Y00001")
     slots_import.add_argument("--skip-invalid", action="store_true",
                               help="import the good rows and write the bad ones, with an error column, to --rejects")
@@ -384,8 +392,14 @@ def build_parser() -> argparse.ArgumentParser:
                      "weekly sessions' slots first")
     slots_list.add_argument("--practice", required=True, metavar="ODS", help="the practice's ODS code, e.g. Y00001")
     slots_list.add_argument("--role", default=None, help="only this role (its key or title)")
-    slots_list.add_argument("--days", type=int, default=14, metavar="N", help="how many days ahead (default 14)")
+    slots_list.add_argument("--days", type=int, default=HORIZON_DAYS, metavar="N",
+                            help=f"today and this many days ahead, London time (default {HORIZON_DAYS}, the booking "
+                                 "horizon patients are offered times in)")
     slots_list.set_defaults(func=cmd_slots_list)
+    slots_example = slots.add_parser(
+        "example", help="an example slots file for the example practices, dated from next week (working days)")
+    slots_example.add_argument("--out", default=None, metavar="FILE", help="write it here (default: standard output)")
+    slots_example.set_defaults(func=cmd_slots_example)
 
     practice_scripts = sub.add_parser("scripts", help="practice scripts").add_subparsers(
         dest="scripts_command", required=True)

@@ -37,7 +37,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.booking import london_to_utc, to_london
+from bot.clock import london_to_utc, london_today, to_london
 from bot.config import Settings
 from bot.db import session_scope
 from bot.models import Appointment, AuditEntry, BookingSlot, Conversation, Flag, Outcome, Patient, Practice
@@ -373,7 +373,7 @@ def export_codes(settings: Settings, ods_code: str, since: dt.date, until: dt.da
     ods_code = ods_code.strip().upper()
     if not _ODS.fullmatch(ods_code):
         raise OutreachError(f"--practice {ods_code!r} is not an ODS code (3 to 10 letters and digits, e.g. Y00001)")
-    today = today or to_london(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).date()
+    today = today or london_today()
     if since > until:
         raise OutreachError(f"--since {since} is after --until {until}")
     if until > today:
@@ -408,7 +408,7 @@ def run_export_command(args) -> int:
     since = parse_date("--since", args.since)
     until = parse_date("--until", args.until)
     if until is None:
-        until = to_london(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).date()
+        until = london_today()
     report = export_codes(load_settings(), args.practice, since, until, Path(args.out))
     if report.uncoded:
         print(f"outreach: warning: {len(report.uncoded)} outcome(s) have no SNOMED code configured for their "

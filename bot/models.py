@@ -5,7 +5,6 @@ they are escaped where they are shown, never altered here.
 """
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from sqlalchemy import (
@@ -21,11 +20,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
+from bot import clock
+
 Base = declarative_base()
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+# The column defaults read the one clock (bot/clock.py), so a pinned clock pins them too.
+utcnow = clock.utcnow
 
 
 def new_public_id() -> str:

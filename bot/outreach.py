@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox, records
+from bot.clock import london_today
 from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import RasaClient
@@ -39,7 +40,7 @@ def add_patient(settings: Settings, ods_code: str, first_name: str, last_name: s
     """Add (or update, by mobile number) one patient of a practice. Returns the patient id."""
     if not first_name.strip():
         raise OutreachError("first name is required")
-    today = dt.date.today()
+    today = london_today()
     if date_of_birth >= today:
         raise OutreachError(f"date of birth {date_of_birth} is not in the past")
     if diagnosis_date > today or diagnosis_date < date_of_birth:

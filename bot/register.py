@@ -58,6 +58,7 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.clock import london_today
 from bot.config import Settings
 from bot.csv_files import CsvFileError, read_rows
 from bot.db import session_scope
@@ -194,7 +195,7 @@ def nhs_number_is_valid(text: str) -> bool:
 
 
 def _today() -> dt.date:
-    return dt.date.today()
+    return london_today()
 
 
 def parse_date(text: str) -> dt.date:

@@ -80,17 +80,16 @@ import statistics
 import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Optional, Sequence
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import cohort
+from bot.clock import LONDON, london_today  # noqa: F401 - london_today is part of this module's API
 from bot.concerns import AREAS
 from bot.models import (Appointment, ConcernAnswer, Conversation, Flag, InboundMessage, Invitation, Outcome, Patient,
                         Practice, RoutingDecision)
 
-LONDON = ZoneInfo("Europe/London")
 LOWER_THRESHOLD = 70   # CAN005 thresholds, percent
 UPPER_THRESHOLD = 90
 INVITATION_GAP = dt.timedelta(days=7)
@@ -113,11 +112,6 @@ def qof_year_start(day: dt.date) -> dt.date:
 def qof_year_end(year_start: dt.date) -> dt.date:
     """31 March, the last day (the achievement date) of the QOF year starting on `year_start`."""
     return dt.date(year_start.year + 1, 3, 31)
-
-
-def london_today() -> dt.date:
-    """Today's date in England."""
-    return dt.datetime.now(LONDON).date()
 
 
 def local_date(moment: dt.datetime) -> dt.date:

@@ -12,6 +12,8 @@ import signal
 import sys
 import threading
 
+from bot.booking import example_slots_csv, import_slots
+from bot.clock import london_today, utcnow
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db import upgrade
 from bot.dialogue import RasaClient
@@ -20,8 +22,10 @@ from bot.outreach import add_patient, start_conversation
 from bot.simulator import Simulator
 from bot.stack import Stack
 
+# The demo patient was diagnosed 21 days before the demo starts (so inside the 93-day cohort).
 DEMO_PATIENT = dict(ods_code="Y00001", first_name="Alex", last_name="Example", date_of_birth=dt.date(1961, 3, 12),
-                    mobile="07700 900123", diagnosis_date=dt.date.today() - dt.timedelta(days=21))
+                    mobile="07700 900123")
+DEMO_DIAGNOSED_DAYS_AGO = 21
 # Local stand-ins for Twilio credentials: the simulator accepts only these.
 LOCAL_ACCOUNT_SID = "AC" + "0" * 32
 LOCAL_AUTH_TOKEN = "local-simulator-token"
@@ -69,8 +73,13 @@ def main() -> int:
                   actions_port=_port("ACTIONS_PORT", 5055), log_dir=var / "logs")
     os.environ.update({"RASA_URL": stack.rasa_url, "RASA_TOKEN": stack.rasa_token})
     settings = load_settings()
-    add_patient(settings, **{k: v for k, v in DEMO_PATIENT.items() if k != "ods_code"},
-                ods_code=DEMO_PATIENT["ods_code"])
+    add_patient(settings, **DEMO_PATIENT,
+                diagnosis_date=london_today() - dt.timedelta(days=DEMO_DIAGNOSED_DAYS_AGO))
+
+    # One-off slots dated from next week, beside the weekly pattern (`outreach slots example`).
+    slots_file = var / "example-slots.csv"
+    slots_file.write_text(example_slots_csv(utcnow()), encoding="utf-8")
+    print(import_slots(settings, slots_file, DEMO_PATIENT["ods_code"]).summary())
 
     demo_password = _demo_coordinator(database_url)
 

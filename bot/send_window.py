@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
-import holidays
+from bot.clock import is_bank_holiday
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:30",
@@ -41,10 +40,5 @@ class SendWindow:
         if now_utc.tzinfo is None:
             now_utc = now_utc.replace(tzinfo=dt.timezone.utc)
         local = now_utc.astimezone(self.zone)
-        return (local.weekday() in self.days and local.date() not in _bank_holidays(local.year)
+        return (local.weekday() in self.days and not is_bank_holiday(local.date())
                 and self.start <= local.time() < self.end)
-
-
-@lru_cache(maxsize=16)
-def _bank_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("GB", subdiv="ENG", years=year)

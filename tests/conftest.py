@@ -16,12 +16,18 @@ from typing import Iterator
 import psycopg2
 import pytest
 
-from bot import scripts
-from bot.config import PROJECT_ROOT, Settings
-from bot.db import session_scope, upgrade
-from bot.fake_twilio import FakeTwilio
-from bot.models import Conversation, Patient
-from bot.outreach import ensure_practice
+# The real environment must not shift this process's clock: tests pin it with time-machine and
+# hand the shift to the processes they start (tests/pinned_clock.py).
+os.environ.pop("OUTREACH_CLOCK_SHIFT_SECONDS", None)
+
+from bot import scripts  # noqa: E402
+from bot.config import PROJECT_ROOT, Settings  # noqa: E402
+from bot.db import session_scope, upgrade  # noqa: E402
+from bot.fake_twilio import FakeTwilio  # noqa: E402
+from bot.models import Conversation, Patient  # noqa: E402
+from bot.outreach import ensure_practice  # noqa: E402
+
+from tests.pinned_clock import DEFAULT_INSTANT, PinnedClock, parse_instant  # noqa: E402
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token"
@@ -29,6 +35,44 @@ PRACTICE_NUMBER = "+447700900001"
 PATIENT_NUMBER = "+447700900123"
 PATIENT_DOB = dt.date(1961, 3, 12)
 PG_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--clock", default=DEFAULT_INSTANT, metavar="ISO",
+                     help="the instant every test runs at: London wall-clock time such as 2026-12-25T10:30, "
+                          f"or ISO with an offset (default {DEFAULT_INSTANT}, a Thursday morning)")
+
+
+def pytest_configure(config):
+    try:
+        instant = parse_instant(config.getoption("--clock"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.pinned_clock = PinnedClock(instant)
+    config.pinned_clock.start_session()
+
+
+def pytest_unconfigure(config):
+    if hasattr(config, "pinned_clock"):
+        config.pinned_clock.stop_session()
+
+
+def pytest_report_header(config):
+    return f"clock pinned at {config.pinned_clock.instant.isoformat()} (--clock)"
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(request):
+    """Every unit test starts at the pinned instant; tests marked e2e share the deployment's timeline."""
+    clock: PinnedClock = request.config.pinned_clock
+    if request.node.get_closest_marker("e2e") is not None:
+        yield clock.instant
+        return
+    traveller = clock.start_test()
+    try:
+        yield clock.instant
+    finally:
+        clock.end_test(traveller)
 
 
 def _postgres_available() -> bool:

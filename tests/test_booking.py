@@ -4,6 +4,7 @@ under contention (many patients at once, started together by a barrier), cancell
 a slot in an SMS, tomorrow's reminders, and the slots CSV import with its command line."""
 from __future__ import annotations
 
+import argparse
 import csv
 import dataclasses
 import datetime as dt
@@ -501,10 +502,16 @@ def test_a_slots_file_imports_and_importing_it_again_changes_nothing(database_ur
     assert "Y00001: 4 slot rows read: 0 created, 0 updated, 4 unchanged, 0 rejected" in again.summary()
 
 
-def test_the_example_slots_file_imports_cleanly(database_url):
-    report = import_slots(make_settings(database_url), PRACTICES / "example-slots.csv", "Y00001")
+def test_the_example_slots_file_imports_cleanly(database_url, tmp_path):
+    # Written from the pinned clock, as `outreach slots example` and `make run` write it: valid on any day.
+    path = tmp_path / "example-slots.csv"
+    path.write_text(booking.example_slots_csv(utcnow()), encoding="utf-8")
+    report = import_slots(make_settings(database_url), path, "Y00001")
     assert report.rejected == [] and report.created == report.total_rows >= 5
     assert {r[1] for r in stored(database_url)} == {"care_coordinator", "social_prescriber", "health_coach"}
+    starts = [row[3] for row in stored(database_url)]
+    assert min(starts) > utcnow() + dt.timedelta(days=booking.EXAMPLE_LEAD_DAYS - 1)
+    assert not any(booking.is_bank_holiday(s.date()) or s.weekday() >= 5 for s in starts)
 
 
 def test_a_booked_slot_is_left_alone_and_a_free_one_takes_the_new_length(database_url, tmp_path):
@@ -734,8 +741,45 @@ def test_slots_list_command_shows_the_weekly_pattern_and_bookings_without_names(
     assert "--days must be from 1 to 366" in capsys.readouterr().err
 
 
+def test_a_slot_late_on_the_last_day_of_the_horizon_is_created_offered_and_listed_alike(cli_env, capsys):
+    # Thursday 4 June 2026, 10:30 in London: the weekly Thursday 14:00 session falls on 4, 11 and
+    # 18 June; 18 June 14:00 is the last day of the horizon and later than exactly 14 days from now.
+    now = utc(2026, 6, 4, 9, 30)
+    last_day = utc(2026, 6, 18, 13, 0)          # 14:00 BST
+    after = utc(2026, 6, 18, 23, 30)            # 00:30 on 19 June in London: outside the horizon
+    assert booking.horizon_end(now) == utc(2026, 6, 18, 23, 0)
+    add_slots(cli_env, [after])
+    pid = practice_id(cli_env)
+    thursdays = [utc(2026, 6, 4, 13, 0), utc(2026, 6, 11, 13, 0), last_day]
+    with session_scope(cli_env) as session:
+        practice = session.get(Practice, pid)
+        ensure_weekly_slots(session, practice, SCRIPT, now)
+    created = [s for s in stored(cli_env) if s[3].weekday() == 3 and s[1] == "care_coordinator" and s[7] == "weekly"]
+    assert [s[3] for s in created] == thursdays
+    with session_scope(cli_env) as session:
+        offered = [s.starts_at for s in soonest_free(session, pid, "care_coordinator", now, limit=100)]
+    assert [s for s in offered if s.weekday() == 3 and s != after] == thursdays and after not in offered
+
+    args = argparse.Namespace(practice="Y00001", role="care coordinator", days=booking.HORIZON_DAYS)
+    assert booking.run_list_command(args, now=now) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line[:20] for line in listed if " Thu " in line] == [
+        "2026-06-04 Thu 14:00", "2026-06-11 Thu 14:00", "2026-06-18 Thu 14:00"]
+    assert not any(line.startswith("2026-06-19") for line in listed)
+    assert len(listed) == len(offered)       # listed and offered alike (all are free)
+
+
+def test_slots_example_command_writes_a_file_that_imports(cli_env, tmp_path, capsys):
+    path = tmp_path / "slots.csv"
+    assert main(["slots", "example", "--out", str(path)]) == 0
+    assert "7 example slots" in capsys.readouterr().err
+    assert main(["slots", "import", str(path), "--practice", "Y00001"]) == 0
+    assert "7 created" in capsys.readouterr().out
+
+
 def test_slots_commands_are_documented_in_help(capsys):
-    for argv in (["slots", "--help"], ["slots", "import", "--help"], ["slots", "list", "--help"]):
+    for argv in (["slots", "--help"], ["slots", "import", "--help"], ["slots", "list", "--help"],
+                 ["slots", "example", "--help"]):
         with pytest.raises(SystemExit) as done:
             main(argv)
         assert done.value.code == 0

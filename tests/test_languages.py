@@ -125,12 +125,11 @@ def test_an_interpreter_call_only_for_a_language_without_a_script(practices, set
     with session_scope(database_url) as session:
         practice = ensure_practice(session, script_for(practices, "Y00001"))
         patient = Patient(practice_id=practice.id, first_name="Ola", last_name="Nowak", date_of_birth=dt.date(1960, 1, 2),
-                          mobile="+447700900555", diagnosis_date=dt.date.today() - dt.timedelta(days=5),
+                          mobile="+447700900555", diagnosis_date=dt.date(2027, 2, 24),
                           preferred_language=language)
         session.add(patient)
     worker = OutreachWorker(settings, RasaClient("http://127.0.0.1:9", ""))
-    monday = dt.datetime.combine(dt.date.today() + dt.timedelta(days=(7 - dt.date.today().weekday()) % 7 or 7),
-                                 dt.time(11, 0))
+    monday = dt.datetime(2027, 3, 1, 11, 0)   # 11:00 GMT on a working Monday, inside the send window
     worker.run_once(monday)  # Rasa is unreachable, so the opener waits; the task decision comes first
     with session_scope(database_url) as session:
         kinds = session.scalars(select(Task.kind)).all()

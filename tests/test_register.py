@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 import pytest
 from sqlalchemy import func, select
 
+from bot.clock import london_today
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.models import Patient, Practice
@@ -30,7 +31,7 @@ from conftest import make_settings
 
 HEADER = ["nhs_number", "first_name", "last_name", "date_of_birth", "mobile", "diagnosis_date", "cancer_site",
           "on_active_treatment", "oncology_helpline", "preferred_language", "deceased_date"]
-TODAY = dt.date.today()
+TODAY = london_today()   # the pinned clock (tests/pinned_clock.py), in England
 RECENT = (TODAY - dt.timedelta(days=30)).isoformat()
 TOMORROW = (TODAY + dt.timedelta(days=1)).isoformat()
 # Valid NHS numbers from the test range.

@@ -13,11 +13,11 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot.clock import LONDON
 from bot.db import session_scope
 from bot.models import AuditEntry, Practice, User, UserPractice, WebSession, utcnow
 
@@ -33,7 +33,6 @@ ROLES = ("coordinator", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 GENERIC_LOGIN_ERROR = "Wrong username or password."
-LONDON = ZoneInfo("Europe/London")
 
 
 class AccountError(ValueError):
