@@ -206,6 +206,12 @@ def create_app(settings: Settings) -> Sanic:
         log.warning("inbound spooled: %s", why)
         return True
 
+    def _acknowledged() -> HTTPResponse:
+        return text(EMPTY_TWIML, content_type="text/xml")
+
+    def _unavailable() -> HTTPResponse:
+        return text("temporarily unavailable", status=503)  # not stored, so not acknowledged
+
     @app.after_server_start
     async def start_background(app_: Sanic, _loop) -> None:
         threading.Thread(target=replay_forever, name="spool-replay", daemon=True).start()
@@ -256,12 +262,6 @@ def create_app(settings: Settings) -> Sanic:
         log.info("inbound %s stored (new=%s)", stored.id, stored.is_new)
         return text(EMPTY_TWIML, content_type="text/xml",
                     headers={"Server-Timing": _server_timing(started, submitted, time.perf_counter())})
-
-    def _acknowledged() -> HTTPResponse:
-        return text(EMPTY_TWIML, content_type="text/xml")
-
-    def _unavailable() -> HTTPResponse:
-        return text("temporarily unavailable", status=503)  # not stored, so not acknowledged
 
     @app.post("/sms/status")
     async def sms_status(request: Request) -> HTTPResponse:

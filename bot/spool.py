@@ -5,7 +5,7 @@ or stalled, that somewhere is this append-only file; the replay moves its record
 database once it answers again. MessageSid de-duplication makes the replay safe to repeat after a
 crash, and a text spooled and also stored by the writer is kept once.
 
-Crash safety (hazard H12 in docs/hazard-log.md):
+Crash safety (hazard H17 in docs/hazard-log.md):
 
 - one record per line, `{"crc32": N, "form": {...}}`, appended and fsynced under a lock. A crash
   or a full disk during an append leaves at most a torn last line; the next append starts on a

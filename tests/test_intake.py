@@ -253,3 +253,26 @@ def test_twilio_limits_themselves_are_accepted():
     row = inbound.row_for({**webhook("SM1", body="\U0001F44D" * 1600), "NumMedia": "010",
                            "From": "whatsapp:+447700900123"})
     assert row["num_media"] == 10 and len(row["body"]) == 1600
+
+
+def test_a_writer_thread_that_dies_anyway_is_started_again(sqlite_url, monkeypatch, caplog):
+    """Something the loop cannot catch (SystemExit here) ends the thread: the next item or /health
+    starts a new one, and says so in the log."""
+    real = Intake._store_texts
+
+    def dies_once(self, forms):
+        if forms[0]["MessageSid"] == "SM-fatal":
+            raise SystemExit("thread killed")
+        return real(self, forms)
+
+    monkeypatch.setattr(Intake, "_store_texts", dies_once)
+    writer = Intake(sqlite_url)
+    try:
+        writer.text(webhook("SM-fatal"))
+        wait_for(lambda: not writer._thread.is_alive(), what="the writer thread to end")
+        with caplog.at_level("ERROR", logger="bot.intake"):
+            assert writer.text(webhook("SM-next")).result(timeout=30).is_new
+        assert writer.status().alive and writer.status().restarts == 1
+        assert "starting it again" in caplog.text
+    finally:
+        writer.close()
