@@ -9,7 +9,8 @@ from typing import Any, Iterator, Union
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -49,6 +50,16 @@ def new_engine(url: str, sqlite_writer: bool = False, **options: Any) -> Engine:
             event.listen(engine, "connect", _no_implicit_begin)
             event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an error from storing means the database is unreachable or too busy (try again later:
+    spool the text) rather than a refusal of this data (IntegrityError, DataError, a value the
+    driver cannot send: trying again would fail for ever, so it must never be spooled as an outage).
+    OSError covers a network failure raised outside the driver."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, OSError))
 
 
 def forget_engine(url: str) -> None:

@@ -12,10 +12,17 @@ from sqlalchemy.orm import Session
 from bot.models import InboundMessage
 
 REQUIRED_FIELDS = ("MessageSid", "From")
+# Twilio's own limits, so a webhook that passes is one the database always takes: a Body is at
+# most 1,600 characters, a message carries at most 10 media, numbers and SIDs fit their columns.
+MAX_BODY_CHARS = 1600
+MAX_NUM_MEDIA = 10
+MAX_SID_CHARS = 64      # inbound_messages.message_sid
+MAX_NUMBER_CHARS = 32   # inbound_messages.from_number / to_number
 
 
 class MalformedWebhook(ValueError):
-    """The webhook lacks a field Twilio always sends; the message names it."""
+    """The webhook lacks a field Twilio always sends, or a field is out of Twilio's limits; the
+    message names the field (never its value, which may be personal data)."""
 
 
 @dataclass(frozen=True)
@@ -27,20 +34,34 @@ class StoredInbound:
 
 def row_for(form: Mapping[str, str]) -> dict[str, Any]:
     """The inbound_messages row for a webhook's fields, exactly as sent (numbers trimmed).
-    Raises MalformedWebhook naming the field that is missing or wrong."""
+    Raises MalformedWebhook naming the field that is missing or wrong. Every field is checked here,
+    before the webhook joins a batch, so that one bad webhook never fails its neighbours' commit."""
+    for name, value in form.items():
+        # PostgreSQL refuses NUL in text, SQLite would store it and cut it off in C code later.
+        if "\x00" in name or "\x00" in value:
+            raise MalformedWebhook(f"form field {name.replace(chr(0), '?')[:40]} contains a NUL character")
     for field in REQUIRED_FIELDS:
         if not (form.get(field) or "").strip():
             raise MalformedWebhook(f"missing form field {field}")
     sid = form["MessageSid"].strip()
-    if len(sid) > 64:
-        raise MalformedWebhook("form field MessageSid is too long")
-    try:
-        num_media = int(form.get("NumMedia") or 0)
-    except ValueError:
-        raise MalformedWebhook("form field NumMedia is not a number") from None
-    return {"message_sid": sid, "from_number": form["From"].strip()[:32],
-            "to_number": (form.get("To") or "").strip()[:32], "body": form.get("Body") or "",
-            "num_media": num_media}
+    if len(sid) > MAX_SID_CHARS:
+        raise MalformedWebhook(f"form field MessageSid is too long (at most {MAX_SID_CHARS} characters)")
+    from_number, to_number = form["From"].strip(), (form.get("To") or "").strip()
+    for field, number in (("From", from_number), ("To", to_number)):
+        if len(number) > MAX_NUMBER_CHARS:
+            raise MalformedWebhook(f"form field {field} is too long (at most {MAX_NUMBER_CHARS} characters)")
+    body = form.get("Body") or ""
+    if len(body) > MAX_BODY_CHARS:
+        raise MalformedWebhook(f"form field Body is too long (at most {MAX_BODY_CHARS} characters)")
+    raw_media = (form.get("NumMedia") or "0").strip()
+    # ASCII digits only: int() would also take "+3", "1_0" and other scripts' digits.
+    if not (raw_media.isascii() and raw_media.isdigit()):
+        raise MalformedWebhook("form field NumMedia is not a number")
+    significant = raw_media.lstrip("0") or "0"  # length first: no int() of a 10,000-digit string
+    if len(significant) > 2 or int(significant) > MAX_NUM_MEDIA:
+        raise MalformedWebhook(f"form field NumMedia is out of range (0 to {MAX_NUM_MEDIA})")
+    return {"message_sid": sid, "from_number": from_number, "to_number": to_number, "body": body,
+            "num_media": int(significant)}
 
 
 def store(session: Session, form: Mapping[str, str]) -> StoredInbound:

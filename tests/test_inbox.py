@@ -511,6 +511,16 @@ def test_a_user_of_another_practice_sees_nothing_and_gets_404(inbox):
     assert browser.get("/users").status_code == 403
 
 
+def test_an_id_no_row_can_have_is_404_not_500(inbox):
+    """Sanic's int parameter takes any number of digits: the driver could not even send them."""
+    admin = signed_in(inbox, new_user(inbox.db, [practice_id(inbox.db, "Y00001")], role="admin"))
+    for number in (str(2 ** 63), "9" * 40, "0"):
+        assert admin.get(f"/flag/{number}").status_code == 404, number
+        for path in (f"/flag/{number}/take", f"/flag/{number}/resolve", f"/tasks/{number}/done",
+                     f"/users/{number}/unlock"):
+            assert admin.post(path).status_code == 404, path
+
+
 # -- the queue --------------------------------------------------------------------------------------------
 
 def test_the_queue_puts_urgent_flags_first_then_soon_then_the_rest_oldest_first(inbox):

@@ -3,10 +3,13 @@ alone, on SQLite and PostgreSQL; the gateway's writer answers only after the com
 delivery callbacks, and a failed transaction stores none of its items and tells every webhook."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Iterator
 
+import psycopg2
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -15,6 +18,7 @@ from bot import inbound
 from bot.db import session_scope
 from bot.intake import Callback, Intake
 from bot.models import InboundMessage, OutboundMessage
+from tests.helpers import wait_for
 
 
 def webhook(sid: str, body: str = "hello", sender: str = "+447700900123") -> dict[str, str]:
@@ -162,3 +166,113 @@ def test_on_sqlite_the_writer_waits_for_another_process_write_lock_then_stores(s
         other.close()
         writer.close()
     assert rows(sqlite_url) == [("SM-waits", "hello", "received")]
+
+
+# --- issue 12: the writer outlives a stalled database, a client that hangs up, and bad neighbours ------
+
+@contextlib.contextmanager
+def stalled(url: str) -> Iterator[None]:
+    """Hold the database's write lock from another connection, as a migration, a long transaction
+    or a failover does: SQLite's write lock, or an exclusive lock on inbound_messages."""
+    if url.startswith("sqlite"):
+        other = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+        other.execute("PRAGMA journal_mode=WAL")
+        other.execute("BEGIN IMMEDIATE")
+    else:
+        other = psycopg2.connect(url)
+        other.cursor().execute("LOCK TABLE inbound_messages IN ACCESS EXCLUSIVE MODE")  # in a transaction
+    try:
+        yield
+    finally:
+        other.rollback() if not url.startswith("sqlite") else other.execute("ROLLBACK")
+        other.close()
+
+
+def test_a_waiter_that_gives_up_during_a_stalled_commit_does_not_stop_the_writer(database_url):
+    """Issue 12, finding 1: the webhook's client hung up while the commit waited, so its Future was
+    cancelled; setting its result killed the one writer thread and no later text was stored."""
+    writer = Intake(database_url)
+    try:
+        with stalled(database_url):
+            gone = writer.text(webhook("SM-gone", "chest pain"))
+            wait_for(lambda: writer.status().busy_seconds > 0, what="the writer to wait for the lock")   # its transaction waits for the lock
+            assert gone.cancel()                                    # the handler was cancelled
+            queued = writer.text(webhook("SM-queued"))
+        assert queued.result(timeout=30).is_new
+        after = [writer.text(webhook(f"SM-after-{i}")) for i in range(3)]
+        assert all(f.result(timeout=30).is_new for f in after)
+        status = writer.status()
+        assert status.alive and status.restarts == 0 and status.queued_texts == 0
+    finally:
+        writer.close()
+    assert [sid for sid, _, _ in rows(database_url)] == ["SM-gone", "SM-queued", "SM-after-0", "SM-after-1",
+                                                         "SM-after-2"]  # stored although nobody waited
+
+
+def test_one_bad_text_in_a_batch_fails_alone_and_its_neighbours_are_stored(database_url):
+    """Issue 12, finding 6: NumMedia out of range (or a NUL) failed the whole group commit."""
+    writer = Intake(database_url)
+    try:
+        with stalled(database_url):
+            first = writer.text(webhook("SM-first"))
+            wait_for(lambda: writer.status().busy_seconds > 0, what="the writer to wait for the lock")
+            # These queue together behind the stalled transaction: one batch.
+            good = [writer.text(webhook("SM-good-1")), writer.text(webhook("SM-good-2"))]
+            bad = [writer.text({**webhook("SM-bad-1"), "NumMedia": "99999999999999999999999"}),
+                   writer.text(webhook("SM-bad-2", body="nul \x00 inside"))]
+            good.append(writer.text(webhook("SM-good-3")))
+            assert writer.status().queued_texts == 5
+        assert first.result(timeout=30).is_new
+        assert all(f.result(timeout=30).is_new for f in good)
+        for future in bad:
+            with pytest.raises(inbound.MalformedWebhook):
+                future.result(timeout=30)
+        assert writer.status().alive
+    finally:
+        writer.close()
+    assert [sid for sid, _, _ in rows(database_url)] == ["SM-first", "SM-good-1", "SM-good-2", "SM-good-3"]
+
+
+@pytest.mark.parametrize("form, field", [
+    ({"NumMedia": "99999999999999999999999"}, "NumMedia"),
+    ({"NumMedia": "11"}, "NumMedia"),
+    ({"NumMedia": "-1"}, "NumMedia"),
+    ({"NumMedia": "\u0663"}, "NumMedia"),         # Arabic-Indic 3: int() takes it, Twilio never sends it
+    ({"Body": "x" * 1601}, "Body"),
+    ({"Body": "a\x00b"}, "Body"),
+    ({"From": "+44" + "7" * 30}, "From"),
+    ({"To": "+44" + "7" * 30}, "To"),
+    ({"SmsStatus\x00": "received"}, "SmsStatus"),
+])
+def test_every_field_is_checked_against_twilio_limits(form, field):
+    with pytest.raises(inbound.MalformedWebhook, match=field):
+        inbound.row_for({**webhook("SM1"), **form})
+
+
+def test_twilio_limits_themselves_are_accepted():
+    row = inbound.row_for({**webhook("SM1", body="\U0001F44D" * 1600), "NumMedia": "010",
+                           "From": "whatsapp:+447700900123"})
+    assert row["num_media"] == 10 and len(row["body"]) == 1600
+
+
+def test_a_writer_thread_that_dies_anyway_is_started_again(sqlite_url, monkeypatch, caplog):
+    """Something the loop cannot catch (SystemExit here) ends the thread: the next item or /health
+    starts a new one, and says so in the log."""
+    real = Intake._store_texts
+
+    def dies_once(self, forms):
+        if forms[0]["MessageSid"] == "SM-fatal":
+            raise SystemExit("thread killed")
+        return real(self, forms)
+
+    monkeypatch.setattr(Intake, "_store_texts", dies_once)
+    writer = Intake(sqlite_url)
+    try:
+        writer.text(webhook("SM-fatal"))
+        wait_for(lambda: not writer._thread.is_alive(), what="the writer thread to end")
+        with caplog.at_level("ERROR", logger="bot.intake"):
+            assert writer.text(webhook("SM-next")).result(timeout=30).is_new
+        assert writer.status().alive and writer.status().restarts == 1
+        assert "starting it again" in caplog.text
+    finally:
+        writer.close()

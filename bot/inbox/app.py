@@ -268,12 +268,22 @@ def _visible(scope: Scope, row):
     return row if practice_id in scope.viewer.practice_ids else None
 
 
+# Sanic's `int` route parameter takes any number of digits; a row id is a positive 64-bit integer
+# at most. Anything else is "not found" here, not a 500 from the driver (SQLite's OverflowError).
+MAX_ROW_ID = 2 ** 63 - 1
+
+
+def _row(scope: Scope, model, row_id: int):
+    """The row with that id, or None (also for an id no row can have)."""
+    return scope.session.get(model, row_id) if 0 < row_id <= MAX_ROW_ID else None
+
+
 def _flag_for(scope: Scope, flag_id: int) -> Optional[Flag]:
-    return _visible(scope, scope.session.get(Flag, flag_id))
+    return _visible(scope, _row(scope, Flag, flag_id))
 
 
 def _task_for(scope: Scope, task_id: int) -> Optional[Task]:
-    return _visible(scope, scope.session.get(Task, task_id))
+    return _visible(scope, _row(scope, Task, task_id))
 
 
 def conversation_view(scope: Scope, conversation: Conversation, minutes: float) -> dict[str, Any]:
@@ -817,7 +827,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
     @bp.post("/users/<user_id:int>/unlock", name="inbox_users_unlock")
     @guarded(admin=True)
     def users_unlock(request: Request, scope: Scope, user_id: int) -> HTTPResponse:
-        if scope.session.get(User, user_id) is None:
+        if _row(scope, User, user_id) is None:
             return not_found(scope, f"user:{user_id}")
         auth.unlock(scope.session, user_id)
         scope.audit("unlock_user", f"user:{user_id}")
