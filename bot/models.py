@@ -124,7 +124,7 @@ class OutboundMessage(Base):
     to_number = Column(String(32), nullable=False)
     from_number = Column(String(32), nullable=True)
     body = Column(Text, nullable=False)
-    # "reply", "invitation", "reminder", "unknown_number", "opt_out_notice" or "safety_net"
+    # "reply", "invitation", "reminder", "unknown_number", "opt_out_notice", "safety_net" or "escalation"
     # (see outbox.SENT_EVEN_AFTER_OPT_OUT, outbox.AUTOMATIC and outbox.priority_for).
     purpose = Column(String(20), nullable=False, default="reply")
     # Lower goes first: outbox.Priority (safety net 0, a reply in a conversation 1, anything else 2).

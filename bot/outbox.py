@@ -29,7 +29,7 @@ AUTOMATIC = {"invitation", "reminder"}
 class Priority(IntEnum):
     """Which pending text the sender takes next (lower first; oldest first within one priority).
 
-    A safety net answers a red flag: it must never wait behind a queue of routine texts (a flood of
+    A safety net answers a red flag (and an escalation tells the duty clinician about one): it must never wait behind a queue of routine texts (a flood of
     texts to the practice number from anyone once held a 999 text for 5 minutes). A reply to a
     patient in a conversation comes next: they are waiting for it. Everything else - invitations,
     reminders, replies to unknown numbers - after them."""
@@ -41,7 +41,7 @@ class Priority(IntEnum):
 
 def priority_for(purpose: str, conversation: Optional[Conversation]) -> Priority:
     """The one place a text's priority is decided."""
-    if purpose == "safety_net":
+    if purpose in ("safety_net", "escalation"):   # escalation: an urgent flag nobody picked up, to the duty clinician
         return Priority.SAFETY
     if conversation is not None and purpose in ("reply", "opt_out_notice"):
         return Priority.CONVERSATION

@@ -317,3 +317,16 @@ def test_a_safety_net_queued_while_the_sender_waits_for_the_rate_limit_goes_next
     bodies = [m["body"] for m in fake_twilio.wait_for_messages(4)]
     assert bodies[:2] == ["routine to +447700900500", "Call 999 now"]
     assert clock.slept == [1.0, 1.0, 1.0]
+
+
+def test_priorities_safety_and_escalation_first_then_replies_in_a_conversation(settings):
+    conversation_id, _ = add_conversation(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        conversation = session.get(Conversation, conversation_id)
+        assert outbox.priority_for("safety_net", None) == outbox.Priority.SAFETY
+        assert outbox.priority_for("escalation", None) == outbox.Priority.SAFETY   # to the duty clinician
+        assert outbox.priority_for("reply", conversation) == outbox.Priority.CONVERSATION
+        assert outbox.priority_for("opt_out_notice", conversation) == outbox.Priority.CONVERSATION
+        for purpose in ("invitation", "reminder"):
+            assert outbox.priority_for(purpose, conversation) == outbox.Priority.ROUTINE
+        assert outbox.priority_for("unknown_number", None) == outbox.Priority.ROUTINE

@@ -23,7 +23,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbound_messages_next', ['status', 'priority', 'id'], unique=False)
     # Texts already waiting keep their meaning: a safety net first, then replies in a conversation
     # (as outbox.priority_for decides for new ones).
-    op.execute("UPDATE outbound_messages SET priority = 0 WHERE purpose = 'safety_net'")
+    op.execute("UPDATE outbound_messages SET priority = 0 WHERE purpose = 'safety_net' "
+               "OR idempotency_key LIKE 'escalate:%'")
     op.execute("UPDATE outbound_messages SET priority = 1 WHERE purpose IN ('reply', 'opt_out_notice') "
                "AND conversation_id IS NOT NULL")
 
