@@ -8,9 +8,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common import ending_evidence, not_an_ending
 from actions.context import conversation_context
 from actions.scripted import ScriptedAction
-from bot import records
+from bot import endings, records
 
 
 class ActionOfferSupport(Action):
@@ -48,12 +49,16 @@ class ActionAcceptSupport(Action):
 
 
 class ActionDecline(Action):
-    """No thanks. Coded as declined only once identity is confirmed; before that a person reviews it."""
+    """No thanks. Coded as declined only once identity is confirmed; before that a person reviews it.
+    Only on positive evidence (bot/endings.py): a decline is coded, so a weak reading is treated as
+    not understood."""
 
     def name(self) -> Text:
         return "action_decline"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        if not ending_evidence(tracker, endings.Ending.DECLINE).enough:
+            return not_an_ending(dispatcher, tracker, domain)
         with conversation_context(tracker) as ctx:
             dispatcher.utter_message(text=ctx.say("declined"))
             if tracker.get_slot("identity_verified"):

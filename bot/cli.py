@@ -258,7 +258,7 @@ def cmd_send_due(args: argparse.Namespace) -> int:
     report = _worker().run_once(practices=args.practice or None)
     print(f"first invitations {report.first}, second invitations {report.second}, "
           f"no response recorded {report.no_response}, reminders {report.reminders}, "
-          f"waiting for the send window {report.outside_window}")
+          f"waiting for the send window {report.outside_window}, held {report.held_summary()}")
     for error in report.errors:
         print(f"outreach: error: {error}", file=sys.stderr)
     return 1 if report.errors else 0

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -113,6 +114,8 @@ class OutboundMessage(Base):
     """A text to a patient. The sender claims it once, so it is sent at most once."""
 
     __tablename__ = "outbound_messages"
+    # The sender's question "which pending text goes next?" reads this index in order.
+    __table_args__ = (Index("ix_outbound_messages_next", "status", "priority", "id"),)
     id = Column(Integer, primary_key=True)
     # Makes enqueueing idempotent: a retried turn cannot add the same reply twice.
     idempotency_key = Column(String(120), unique=True, nullable=False)
@@ -122,8 +125,11 @@ class OutboundMessage(Base):
     to_number = Column(String(32), nullable=False)
     from_number = Column(String(32), nullable=True)
     body = Column(Text, nullable=False)
-    # "reply", "reminder", "opt_out_notice" or "safety_net" (see outbox.SENT_EVEN_AFTER_OPT_OUT).
+    # "reply", "invitation", "reminder", "unknown_number", "opt_out_notice", "safety_net" or "escalation"
+    # (see outbox.SENT_EVEN_AFTER_OPT_OUT, outbox.AUTOMATIC and outbox.priority_for).
     purpose = Column(String(20), nullable=False, default="reply")
+    # Lower goes first: outbox.Priority (safety net 0, a reply in a conversation 1, anything else 2).
+    priority = Column(Integer, nullable=False, default=2, server_default="2")
     # pending -> sending -> queued/accepted/sent -> delivered | undelivered | failed;
     # `unknown` when a send may or may not have reached Twilio (never retried: at most once).
     status = Column(String(20), nullable=False, default="pending", index=True)

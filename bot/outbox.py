@@ -5,9 +5,11 @@ conditional UPDATE, so a retry or a second sender can never send the same text t
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
+import datetime as dt
+from enum import IntEnum
+from typing import Collection, Iterable, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,30 @@ STATUS_RANK = {"pending": 0, "sending": 1, "unknown": 1, "accepted": 2, "queued"
 # the safety net answering a red flag they just sent us.
 SENT_EVEN_AFTER_OPT_OUT = {"opt_out_notice", "safety_net"}
 FINAL = {"delivered", "read", "undelivered", "failed", "suppressed"}
+# Texts nobody asked for at that moment: held at the moment of sending when bot.contact says so.
+AUTOMATIC = {"invitation", "reminder"}
+
+
+class Priority(IntEnum):
+    """Which pending text the sender takes next (lower first; oldest first within one priority).
+
+    A safety net answers a red flag (and an escalation tells the duty clinician about one): it must never wait behind a queue of routine texts (a flood of
+    texts to the practice number from anyone once held a 999 text for 5 minutes). A reply to a
+    patient in a conversation comes next: they are waiting for it. Everything else - invitations,
+    reminders, replies to unknown numbers - after them."""
+
+    SAFETY = 0
+    CONVERSATION = 1
+    ROUTINE = 2
+
+
+def priority_for(purpose: str, conversation: Optional[Conversation]) -> Priority:
+    """The one place a text's priority is decided."""
+    if purpose in ("safety_net", "escalation"):   # escalation: an urgent flag nobody picked up, to the duty clinician
+        return Priority.SAFETY
+    if conversation is not None and purpose in ("reply", "opt_out_notice"):
+        return Priority.CONVERSATION
+    return Priority.ROUTINE
 
 
 def enqueue(session: Session, key: str, to_number: str, body: str, *,
@@ -27,7 +53,7 @@ def enqueue(session: Session, key: str, to_number: str, body: str, *,
             in_reply_to_id: Optional[int] = None, purpose: str = "reply") -> Optional[OutboundMessage]:
     """Queue one text. Returns None when a text with the same key was already queued."""
     message = OutboundMessage(idempotency_key=key, to_number=to_number, body=body, from_number=from_number,
-                              purpose=purpose,
+                              purpose=purpose, priority=int(priority_for(purpose, conversation)),
                               conversation_id=conversation.id if conversation else None,
                               patient_id=conversation.patient_id if conversation else None,
                               in_reply_to_id=in_reply_to_id)
@@ -46,11 +72,26 @@ def enqueue_all(session: Session, key_prefix: str, to_number: str, bodies: Itera
 
 
 def due(session: Session, limit: int) -> list[OutboundMessage]:
-    """Pending texts whose time has come, oldest first (so each conversation stays in order)."""
+    """Pending texts whose time has come, in the order they should go: by priority, then oldest
+    first (so each conversation stays in order)."""
     return list(session.scalars(
         select(OutboundMessage)
         .where(OutboundMessage.status == "pending", OutboundMessage.next_attempt_at <= utcnow())
-        .order_by(OutboundMessage.id).limit(limit)))
+        .order_by(OutboundMessage.priority, OutboundMessage.id).limit(limit)))
+
+
+def next_due(session: Session, now: dt.datetime, busy_numbers: Collection[str] = (),
+             held_senders: Collection[str] = (), default_sender: str = "") -> Optional[OutboundMessage]:
+    """The one pending text that should go next: the highest priority, oldest first, leaving out
+    phones a text is being sent to right now (their texts keep their order) and sender numbers
+    that must wait for the rate limit (`default_sender` stands for texts with no from_number)."""
+    query = select(OutboundMessage).where(OutboundMessage.status == "pending",
+                                          OutboundMessage.next_attempt_at <= now)
+    if busy_numbers:
+        query = query.where(OutboundMessage.to_number.notin_(list(busy_numbers)))
+    if held_senders:
+        query = query.where(func.coalesce(OutboundMessage.from_number, default_sender).notin_(list(held_senders)))
+    return session.scalar(query.order_by(OutboundMessage.priority, OutboundMessage.id).limit(1))
 
 
 def claim(session: Session, message_id: int) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot import outbox, records
 from bot.clock import london_today
 from bot.config import Settings
+from bot.contact import Hold, HoldReason, automatic_text_hold
 from bot.db import session_scope
 from bot.dialogue import RasaClient
 from bot.models import Conversation, Patient, Practice
@@ -96,10 +97,7 @@ def open_conversation(settings: Settings, rasa: RasaClient, patient_id: int, key
     `key` makes the opener's outbox entries idempotent across retries (the worker passes one)."""
     with session_scope(settings.database_url) as session:
         patient = session.get(Patient, patient_id)
-        if patient.opted_out:
-            raise OutreachError("the patient has opted out of texts (they can reply START)")
-        if patient.deceased_date is not None:
-            raise OutreachError("the register records this patient as deceased")
+        _refuse_if_held(session, patient)
         existing = session.scalar(select(Conversation).where(
             Conversation.patient_id == patient.id, Conversation.status.in_(("active", "handed_over"))))
         if existing is not None:
@@ -118,6 +116,30 @@ def open_conversation(settings: Settings, rasa: RasaClient, patient_id: int, key
     sender = script_for(settings.practices_dir, practice_ods).sender
     with session_scope(settings.database_url) as session:
         conversation = session.get(Conversation, conversation_id)
-        outbox.enqueue_all(session, key or f"start:{conversation_id}", number, texts, conversation=conversation,
-                           from_number=sender)
+        # Asked again in the transaction that queues the opener: a flag may have come in while Rasa
+        # was asked (it hands this conversation over), and then the opener must not go.
+        hold = automatic_text_hold(session, session.get(Patient, patient_id))
+        if hold is None:
+            outbox.enqueue_all(session, key or f"start:{conversation_id}", number, texts, conversation=conversation,
+                               from_number=sender, purpose="invitation")
+        elif conversation.status == "active":
+            records.close(session, conversation, f"not started: {hold.reason.value}")
+    if hold is not None:
+        raise _held(hold)
     return conversation_id, public_id
+
+
+def _refuse_if_held(session: Session, patient: Patient) -> None:
+    """Raise OutreachError saying why, when bot.contact's rule holds automatic texts to the patient."""
+    hold = automatic_text_hold(session, patient)
+    if hold is not None:
+        raise _held(hold)
+
+
+def _held(hold: Hold) -> OutreachError:
+    if hold.reason is HoldReason.OPTED_OUT:
+        return OutreachError("the patient has opted out of texts (they can reply START)")
+    if hold.reason is HoldReason.DECEASED:
+        return OutreachError("the register records this patient as deceased")
+    return OutreachError(f"automatic texts to this patient are held: {hold}; a coordinator must deal with it "
+                         "in the inbox first")

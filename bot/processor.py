@@ -37,6 +37,10 @@ NO_REPLY_ATTEMPTS = 5
 # 25 (7.6% together), under the 10% target. Measure again with bench/safety_eval.py --with-nlu.
 NLU_FLAG_INTENTS = {"clinical_flag": "clinical", "safeguarding_flag": "safeguarding"}
 NLU_FLAG_THRESHOLD = 0.9
+# Texts from numbers not on the register: one neutral reply per number in this time, the rest stored.
+UNKNOWN_REPLY_EVERY = dt.timedelta(days=1)
+UNKNOWN_ANSWERED = "unknown_number"            # InboundMessage.handled_by
+UNKNOWN_UNANSWERED = "unknown_unanswered"      # stored and a task, but no reply (the limit above)
 
 
 @dataclass(frozen=True)
@@ -290,14 +294,27 @@ class Processor:
         return patients[0], None
 
     def _unknown_number(self, session, message: InboundMessage) -> str:
-        """No health content to an unknown number: a neutral reply and a task for a coordinator."""
+        """No health content to an unknown number: a neutral reply and a task for a coordinator.
+
+        At most one reply per number per UNKNOWN_REPLY_EVERY: anyone can text the practice number,
+        and answering every text would let one sender (or a thousand) fill the queue of texts and
+        the practice's Twilio bill. Later texts are stored, with their task, and not answered."""
         script = _script_for_number(self.settings, message.to_number)
         practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
-        outbox.enqueue(session, f"in:{message.id}:0", message.from_number, script.render("unknown_number"),
-                       from_number=script.sender, in_reply_to_id=message.id)
         records.create_task(session, "unknown_number", "A text came from a number not on the register.",
                             practice.id if practice else None, inbound_message_id=message.id)
-        return "unknown_number"
+        # Measured from the texts' own arrival times, so a text processed late (after an outage)
+        # is judged by when it came in.
+        answered = session.scalar(select(InboundMessage.id).where(
+            InboundMessage.from_number == message.from_number, InboundMessage.id != message.id,
+            InboundMessage.handled_by == UNKNOWN_ANSWERED,
+            InboundMessage.received_at > message.received_at - UNKNOWN_REPLY_EVERY,
+            InboundMessage.received_at <= message.received_at).limit(1))
+        if answered is not None:
+            return UNKNOWN_UNANSWERED
+        outbox.enqueue(session, f"in:{message.id}:0", message.from_number, script.render("unknown_number"),
+                       from_number=script.sender, in_reply_to_id=message.id, purpose="unknown_number")
+        return UNKNOWN_ANSWERED
 
 
 def screen_text(text: str, rasa: Optional[RasaClient]) -> "Optional[safety.Flag]":

@@ -1,6 +1,8 @@
 """The sender: delivers outbox texts through Twilio, at most once each, with retries and a rate limit.
 
-A text is claimed (pending -> sending) before the API call. If the call fails in a way that proves
+Texts go most urgent first (outbox.Priority: safety nets, then replies in a conversation), each
+chosen when its sender number's rate limit lets it go. A text is claimed (pending -> sending)
+before the API call. If the call fails in a way that proves
 Twilio did not take it (connection refused, HTTP 429/5xx), it goes back to pending with backoff.
 If the outcome is unknown (a timeout after the request went out, or a crash mid-call) it becomes
 `unknown` and a coordinator task is created: a patient must never get the same text twice.
@@ -21,6 +23,7 @@ from twilio.rest import Client
 
 from bot import outbox, records
 from bot.config import Settings
+from bot.contact import automatic_text_hold
 from bot.db import session_scope
 from bot.models import Conversation, OutboundMessage, Patient, utcnow
 from bot.twilio_client import make_twilio_client
@@ -36,19 +39,45 @@ def backoff_seconds(attempts: int) -> float:
     return float(min(2 ** attempts, 300))
 
 
+class _Budget:
+    """How many more texts one `send_due` call may attempt, shared by its threads."""
+
+    def __init__(self, limit: int):
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._left <= 0:
+                return False
+            self._left -= 1
+            return True
+
+    def give_back(self) -> None:
+        with self._lock:
+            self._left += 1
+
+
 class Sender:
-    """Sends due outbox texts. `run_forever` is the background loop; `send_due` is one pass."""
+    """Sends due outbox texts. `run_forever` is the background loop; `send_due` is one pass.
+
+    `clock` (monotonic seconds) and `sleep` drive the rate limit; tests pass their own so that no
+    test waits on the wall clock."""
 
     def __init__(self, settings: Settings, client: Optional[Client] = None,
-                 clock: Callable[[], float] = time.monotonic, workers: int = 4):
+                 clock: Callable[[], float] = time.monotonic, workers: int = 4,
+                 sleep: Optional[Callable[[float], object]] = None):
         self.settings = settings
         self.client = client or make_twilio_client(settings.twilio_account_sid, settings.twilio_auth_token,
                                                    settings.twilio_api_base_url)
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self._clock = clock
-        self._last_send: dict[str, float] = {}
-        self._rate_lock = threading.Lock()
+        self._sleep = sleep or self.stopping.wait  # wakes at once when the sender is stopped
+        self._workers = workers
+        self._next_slot: dict[str, float] = {}   # sender number -> earliest clock() of its next send
+        self._busy: set[str] = set()              # phones a text is being sent to right now
+        self._choose_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="send")
 
     def recover_interrupted(self) -> int:
@@ -63,29 +92,62 @@ class Sender:
         return len(stuck)
 
     def send_due(self, limit: int = 50) -> int:
-        """Send every due text once; returns how many were attempted.
+        """Send due texts, most urgent first (outbox.Priority), until none is due or `limit` were
+        attempted; returns how many were attempted.
 
-        Texts to different phones go out in parallel; texts to one phone go one after another,
-        oldest first, so a patient reads them in the order the assistant wrote them."""
-        with session_scope(self.settings.database_url) as session:
-            by_phone: dict[str, list[int]] = {}
-            for message in outbox.due(session, limit):
-                by_phone.setdefault(message.to_number, []).append(message.id)
-        if len(by_phone) <= 1:
-            return sum(self._send_in_order(ids) for ids in by_phone.values())
-        return sum(self._pool.map(self._send_in_order, by_phone.values()))
+        Each text is chosen only when its sender number may send (after the rate limit's wait, never
+        before it), so a safety net queued while routine texts wait for their turn goes next. Texts
+        to different phones go out in parallel; texts to one phone one after another, in order."""
+        budget = _Budget(limit)
+        if self._workers <= 1:
+            return self._send_while_due(budget)
+        futures = [self._pool.submit(self._send_while_due, budget) for _ in range(self._workers)]
+        return sum(future.result() for future in futures)
 
-    def _send_in_order(self, ids: list[int]) -> int:
+    def _send_while_due(self, budget: _Budget) -> int:
         attempted = 0
-        for message_id in ids:
-            if self.stopping.is_set():
+        while not self.stopping.is_set() and budget.take():
+            chosen = self._choose()
+            if chosen is None:
+                budget.give_back()
                 break
-            with session_scope(self.settings.database_url) as session:
-                if not outbox.claim(session, message_id):
-                    continue  # another sender took it
+            message_id, phone = chosen
+            try:
+                self._deliver(message_id)
+            finally:
+                with self._choose_lock:
+                    self._busy.discard(phone)
             attempted += 1
-            self._deliver(message_id)
         return attempted
+
+    def _choose(self) -> Optional[tuple[int, str]]:
+        """Claim the text that should go next and reserve its sender number's slot; wait first if
+        that number must (the rate limit) and nothing from another number is due. Returns
+        (message id, phone), or None when nothing is due for this thread."""
+        interval = 1.0 / self.settings.send_rate_per_second if self.settings.send_rate_per_second > 0 else 0.0
+        default = self.settings.twilio_from_number or self.settings.twilio_messaging_service_sid or ""
+        while not self.stopping.is_set():
+            with self._choose_lock:
+                now = self._clock()
+                waiting = {number for number, slot in self._next_slot.items() if slot > now}
+                with session_scope(self.settings.database_url) as session:
+                    best = outbox.next_due(session, utcnow(), self._busy, (), default)
+                    if best is None:
+                        return None
+                    if (best.from_number or default) in waiting:
+                        # Its number must wait; a text from a number that need not wait goes meanwhile.
+                        best = outbox.next_due(session, utcnow(), self._busy, waiting, default) or best
+                    number = best.from_number or default
+                    pause = self._next_slot.get(number, now) - now
+                    if pause <= 0:
+                        if not outbox.claim(session, best.id):
+                            continue  # another sender process took it: choose again
+                        self._next_slot[number] = now + interval
+                        self._busy.add(best.to_number)
+                        return best.id, best.to_number
+            # Sleep outside the lock, then choose again: what should go next may have changed.
+            self._sleep(pause)
+        return None
 
     def run_forever(self) -> None:
         """Loop until `stopping` is set: send what is due, then wait for a wake-up or the poll interval."""
@@ -110,9 +172,15 @@ class Sender:
                 message.status = "suppressed"
                 message.error_message = "patient opted out before it was sent"
                 return
+            hold = automatic_text_hold(session, patient) if patient is not None and \
+                message.purpose in outbox.AUTOMATIC else None
+            if hold is not None:  # e.g. a flag came in after the invitation was queued
+                message.status = "suppressed"
+                message.error_message = f"held: {hold}"[:300]
+                log.info("outbound %s held: %s", message_id, hold.reason.value)
+                return
             to, body = message.to_number, message.body
             sender = message.from_number or self.settings.twilio_from_number
-        self._respect_rate(sender or self.settings.twilio_messaging_service_sid)
         kwargs = {"to": to, "body": body, "status_callback": self.settings.status_callback_url}
         if message.from_number or not self.settings.twilio_messaging_service_sid:
             kwargs["from_"] = sender
@@ -166,14 +234,3 @@ class Sender:
         conversation = session.get(Conversation, message.conversation_id) if message.conversation_id else None
         records.create_task(session, kind, detail, practice_id=conversation.practice_id if conversation else None,
                             conversation=conversation, patient_id=message.patient_id)
-
-    def _respect_rate(self, sender: str) -> None:
-        # Twilio queues anything over a number's rate; pacing here keeps delivery times honest.
-        # Each caller reserves the next free slot for this sender under the lock, then waits for it.
-        interval = 1.0 / self.settings.send_rate_per_second if self.settings.send_rate_per_second > 0 else 0.0
-        with self._rate_lock:
-            now = self._clock()
-            slot = max(now, self._last_send.get(sender, now - interval) + interval)
-            self._last_send[sender] = slot
-        if slot > now:
-            time.sleep(slot - now)

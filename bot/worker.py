@@ -5,6 +5,8 @@
 - 7 days after the second with no reply: outcome `no_response` (a QOF personalised care adjustment)
   and a task to phone the patient.
 - The day before a booked review: a reminder, inside the send window.
+- Nothing automatic while `bot.contact.automatic_text_hold` says a person must look at the patient
+  first (an open flag, a handover, an open review task): the pass counts them by reason.
 
 Two workers, or a worker restarted mid-batch, never send anything twice: an invitation is claimed
 by inserting its row (unique per patient and number) before any text is queued, and the opener's
@@ -15,12 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot import booking, cohort, outbox, records
+from bot.contact import automatic_text_hold
 from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
@@ -41,6 +45,15 @@ class WorkerReport:
     reminders: int = 0
     outside_window: int = 0
     errors: list = field(default_factory=list)
+    # patients (and reminders) held by bot.contact's rule, by reason: nothing automatic went to them
+    held: Counter = field(default_factory=Counter)
+
+    def held_summary(self) -> str:
+        """"2 (open flag 1, handed over to a person 1)" - counts only, for the command's output."""
+        total = sum(self.held.values())
+        if not total:
+            return "0"
+        return f"{total} (" + ", ".join(f"{reason} {n}" for reason, n in sorted(self.held.items())) + ")"
 
 
 class OutreachWorker:
@@ -92,14 +105,16 @@ class OutreachWorker:
                 patient = session.get(Patient, appointment.patient_id)
                 ods = patient.practice.ods_code
                 window = windows.get(ods)
-                if (wanted and ods not in wanted) or patient.opted_out:
+                if wanted and ods not in wanted:
+                    continue
+                hold = automatic_text_hold(session, patient)
+                if hold is not None:
+                    report.held[hold.reason.value] += 1
                     continue
                 if window is None or not window.is_open(now):
                     report.outside_window += 1
                     continue
                 conversation = session.get(Conversation, appointment.conversation_id) if appointment.conversation_id else None
-                if conversation is not None and conversation.status == "handed_over":
-                    continue
                 script = script_for_patient(self.settings.practices_dir, patient)
                 slot = session.get(BookingSlot, appointment.slot_id)
                 role = script.roles.get(appointment.role)
@@ -112,9 +127,13 @@ class OutreachWorker:
 
     def _step(self, patient_id: int, now: dt.datetime, window: SendWindow | None, report: WorkerReport) -> None:
         with session_scope(self.settings.database_url) as session:
-            if session.scalar(select(Conversation.id).where(Conversation.patient_id == patient_id,
-                                                            Conversation.status == "handed_over")):
-                return  # a person has this patient: automation is paused
+            hold = automatic_text_hold(session, session.get(Patient, patient_id))
+            if hold is not None:
+                # A person has to look at this patient first: no invitation, and no "no response"
+                # either (they may well have texted us: a flag from a number with no conversation).
+                report.held[hold.reason.value] += 1
+                log.info("patient %s held: %s", patient_id, hold)
+                return
             sent = {i.number: i for i in session.scalars(select(Invitation).where(Invitation.patient_id == patient_id))}
             if not sent:
                 manual = session.scalar(select(Conversation).where(Conversation.patient_id == patient_id,
@@ -175,9 +194,12 @@ class OutreachWorker:
             with session_scope(self.settings.database_url) as session:
                 conversation = session.get(Conversation, conversation_id)
                 patient = session.get(Patient, patient_id)
+                hold = automatic_text_hold(session, patient)
+                if hold is not None:  # checked again here: a claim finished after a crash comes this way
+                    raise OutreachError(f"automatic texts to this patient are held: {hold}")
                 script = script_for_patient(self.settings.practices_dir, patient)
                 outbox.enqueue(session, f"{key}:0", patient.mobile, script.render("opener", patient.first_name),
-                               conversation=conversation, from_number=script.sender)
+                               conversation=conversation, from_number=script.sender, purpose="invitation")
         with session_scope(self.settings.database_url) as session:
             invitation = session.scalar(select(Invitation).where(Invitation.patient_id == patient_id,
                                                                  Invitation.number == number))

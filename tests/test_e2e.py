@@ -97,6 +97,16 @@ def test_wrong_number_stops_with_no_health_content(deployment):
     phone.text("who are you", 0)
 
 
+@pytest.mark.parametrize("garbled", ["<script>alert(1)</script>", "\U0001F44D\U0001F44D !!!"])
+def test_a_garbled_text_at_the_date_of_birth_question_is_asked_again_never_closed(deployment, garbled):
+    """Issue 12: markup read as "wrong number" closed the conversation; it is an unreadable date."""
+    phone = Phone(deployment)
+    phone.start()
+    assert phone.text(garbled, 1) == [say("dob_unclear")]
+    assert phone.conversation_status() == "active" and phone.tasks() == []
+    assert phone.text("12/03/1961", 2) == [say("support_info"), say("offer_chat")]
+
+
 def test_call_me_instead_creates_a_callback_task(deployment):
     phone = Phone(deployment)
     phone.start()

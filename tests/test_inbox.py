@@ -815,6 +815,30 @@ def test_a_flag_from_an_unknown_number_has_its_own_page(inbox):
         [a for a in actions_of(inbox.db, username) if a in ("view_flag", "acknowledge_flag", "resolve_flag")]
 
 
+def test_a_flag_from_a_registered_patient_with_no_conversation_names_the_patient(inbox):
+    y1 = practice_id(inbox.db, "Y00001")
+    mobile = "+447700900998"
+    with session_scope(inbox.db) as session:
+        patient = Patient(practice_id=y1, first_name="Jordan", last_name="Reyes", date_of_birth=dt.date(1957, 4, 9),
+                          mobile=mobile, diagnosis_date=dt.date(2026, 1, 2))
+        session.add(patient)
+        session.flush()
+        message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number=mobile, to_number=PRACTICE_NUMBER,
+                                 body="I want to end my life", status="processed", handled_by="safety",
+                                 patient_id=patient.id)
+        session.add(message)
+        session.flush()
+        flag = Flag(practice_id=y1, patient_id=patient.id, inbound_message_id=message.id, kind="safeguarding",
+                    severity="urgent", category="suicidal_thoughts", evidence="end my life")
+        session.add(flag)
+        session.flush()
+        flag_id = flag.id
+    page = signed_in(inbox, new_user(inbox.db, [y1])).get(f"/flag/{flag_id}")
+    assert page.status_code == 200
+    assert "Jordan Reyes" in page.text and "09/04/1957" in page.text
+    assert "not on the register" not in page.text and "until this flag is resolved" in page.text
+
+
 def test_tasks_are_listed_and_marked_done_from_the_tasks_page(inbox):
     practice = new_practice(inbox.db)
     chat = new_conversation(inbox.db, practice)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from bot import outbox
 from bot.db import get_engine, session_scope
@@ -245,14 +245,88 @@ def test_texts_to_one_phone_keep_their_order_while_phones_go_in_parallel(setting
         assert [m["body"] for m in fake_twilio.messages if m["to"] == number] == [f"{number} part {k}" for k in range(4)]
 
 
-def test_the_rate_limit_spaces_texts_from_one_sender(settings, monkeypatch):
-    import bot.sender
+class SteppedClock:
+    """A monotonic clock that moves only when the sender sleeps: no test waits on the wall clock."""
 
+    def __init__(self, start: float = 100.0, on_sleep=None):
+        self.now, self.slept, self.on_sleep = start, [], on_sleep
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+        if self.on_sleep is not None:
+            self.on_sleep(len(self.slept))
+
+
+def queue_routine(settings, count: int, first: int = 500, from_number: str = PRACTICE_NUMBER) -> list[str]:
+    """Replies to unknown numbers (no conversation), one each, as the processor queues them."""
+    numbers = [f"+44770090{first + i:04d}" for i in range(count)]
+    with session_scope(settings.database_url) as session:
+        for number in numbers:
+            outbox.enqueue(session, f"unknown:{number}", number, f"routine to {number}", from_number=from_number,
+                           purpose="unknown_number")
+    return numbers
+
+
+def test_the_rate_limit_spaces_texts_from_one_sender(settings, fake_twilio):
     slow = settings.__class__(**{**settings.__dict__, "send_rate_per_second": 2.0})
-    sender = Sender(slow, clock=lambda: 100.0)  # a clock that does not move while it waits
-    slept = []
-    monkeypatch.setattr(bot.sender.time, "sleep", lambda seconds: slept.append(round(seconds, 3)))
-    for _ in range(3):
-        sender._respect_rate("+447700900001")
-    sender._respect_rate("+447700900002")  # another sender number is not held back
-    assert slept == [0.5, 1.0]
+    clock = SteppedClock()
+    queue_routine(settings, 3, first=500, from_number="+447700900001")
+    queue_routine(settings, 1, first=600, from_number="+447700900002")
+    assert Sender(slow, clock=clock, sleep=clock.sleep, workers=1).send_due() == 4
+    # the second number's text went while the first number waited: it is not held back
+    assert [m["from"] for m in fake_twilio.wait_for_messages(4)] == ["+447700900001", "+447700900002",
+                                                                     "+447700900001", "+447700900001"]
+    assert clock.slept == [0.5, 0.5]
+
+
+# -- what goes first ----------------------------------------------------------------------------------
+
+
+def queue_safety_net(settings, conversation_id: int, body: str = "Call 999 now") -> None:
+    with session_scope(settings.database_url) as session:
+        outbox.enqueue(session, f"safety:{body}", PATIENT_NUMBER, body, from_number=PRACTICE_NUMBER,
+                       conversation=session.get(Conversation, conversation_id), purpose="safety_net")
+
+
+def test_a_safety_net_goes_before_a_thousand_queued_replies_to_unknown_numbers(settings, fake_twilio):
+    queue_routine(settings, 1000)
+    conversation_id, _ = add_conversation(settings.database_url)
+    queue(settings, conversation_id, ["your reply"])
+    queue_safety_net(settings, conversation_id)
+    assert Sender(settings, workers=1).send_due(limit=2) == 2
+    assert [m["body"] for m in fake_twilio.wait_for_messages(2)] == ["Call 999 now", "your reply"]
+    with session_scope(settings.database_url) as session:
+        assert session.scalar(select(func.count()).where(OutboundMessage.status == "pending")) == 1000
+
+
+def test_a_safety_net_queued_while_the_sender_waits_for_the_rate_limit_goes_next(settings, fake_twilio):
+    slow = settings.__class__(**{**settings.__dict__, "send_rate_per_second": 1.0})
+    conversation_id, _ = add_conversation(settings.database_url)
+
+    def flag_raised_during_the_wait(sleeps: int) -> None:
+        if sleeps == 1:
+            queue_safety_net(settings, conversation_id)
+
+    clock = SteppedClock(on_sleep=flag_raised_during_the_wait)
+    queue_routine(settings, 3)
+    assert Sender(slow, clock=clock, sleep=clock.sleep, workers=1).send_due() == 4
+    bodies = [m["body"] for m in fake_twilio.wait_for_messages(4)]
+    assert bodies[:2] == ["routine to +447700900500", "Call 999 now"]
+    assert clock.slept == [1.0, 1.0, 1.0]
+
+
+def test_priorities_safety_and_escalation_first_then_replies_in_a_conversation(settings):
+    conversation_id, _ = add_conversation(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        conversation = session.get(Conversation, conversation_id)
+        assert outbox.priority_for("safety_net", None) == outbox.Priority.SAFETY
+        assert outbox.priority_for("escalation", None) == outbox.Priority.SAFETY   # to the duty clinician
+        assert outbox.priority_for("reply", conversation) == outbox.Priority.CONVERSATION
+        assert outbox.priority_for("opt_out_notice", conversation) == outbox.Priority.CONVERSATION
+        for purpose in ("invitation", "reminder"):
+            assert outbox.priority_for(purpose, conversation) == outbox.Priority.ROUTINE
+        assert outbox.priority_for("unknown_number", None) == outbox.Priority.ROUTINE

@@ -4,7 +4,7 @@ GET  /inbox/                  the queue: unresolved flags, conversations handed 
 GET  /inbox/queue.json        the same queue for the page's 3-second refresh (static/queue.js)
 GET  /inbox/c/<public_id>     one conversation: transcript, flags, tasks, outcomes, notes, actions
 POST /inbox/c/<public_id>/{take,reply,handback,resolve,note}
-GET  /inbox/flag/<id>         a flag from a number with no conversation; POST .../take, .../resolve
+GET  /inbox/flag/<id>         a flag with no conversation; POST .../take, .../resolve
 GET  /inbox/tasks             open tasks; POST /inbox/tasks/<id>/done
 GET  /inbox/report[?year=Y]   CAN005 figures of the user's practices (an admin: every practice), counts only
 GET  /inbox/users             admins: users; POST /inbox/users (add), /inbox/users/<id>/unlock
@@ -680,7 +680,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         scope.audit("add_note", f"conversation:{conversation.id}", f"note:{note.id}; {len(body)} characters")
         return back_to(conversation, "noted")
 
-    # -- a flag with no conversation (a text from a number not on the register) --
+    # -- a flag with no conversation (a number not on the register, or a patient not in a conversation) --
 
     @bp.get("/flag/<flag_id:int>", name="inbox_flag")
     @guarded()
@@ -694,7 +694,13 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         scope.audit("view_flag", f"flag:{flag.id}")
         message = scope.session.get(InboundMessage, flag.inbound_message_id)
         practice_id = flag.practice_id
-        return render("flag.html", viewer=scope.viewer, flag=flag, message=message,
+        # A registered patient with no open conversation is named, never called "not on the register".
+        patient = scope.session.get(Patient, flag.patient_id) if flag.patient_id else None
+        if patient is None and message is not None:
+            patient = scope.session.scalar(select(Patient).where(
+                Patient.mobile == message.from_number, Patient.practice_id.in_(scope.viewer.practice_ids))
+                .order_by(Patient.id).limit(1))
+        return render("flag.html", viewer=scope.viewer, flag=flag, message=message, patient=patient,
                       practice=scope.session.get(Practice, practice_id), kind=humanise(flag.kind),
                       category=humanise(flag.category), raised=clock(flag.created_at),
                       received=clock(message.received_at) if message else "",

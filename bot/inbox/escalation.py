@@ -93,7 +93,7 @@ def _escalate_one(settings: Settings, flag_id: int, now: dt.datetime) -> bool:
         minutes = max(0, int((now - flag.created_at).total_seconds() // 60))
         message = outbox.enqueue(session, f"escalate:{flag_id}", phone,
                                  ESCALATION_TEXT.format(practice=practice.name, minutes=minutes),
-                                 from_number=script.sender, purpose="reply")
+                                 from_number=script.sender, purpose="escalation")
         audit(session, None, "escalate", f"flag:{flag_id}",
               f"duty clinician of {practice.ods_code} texted after {minutes} min"
               + (f"; outbound:{message.id}" if message is not None else "; already queued"))

@@ -1,0 +1,42 @@
+"""Texts from numbers not on the register: one neutral reply per number per day, the rest stored
+(each with its task) and not answered, so nobody can fill the send queue by texting the practice
+number; a red flag from such a number still gets its safety net. On SQLite and PostgreSQL, with
+fixed arrival times (the limit is measured between the texts' own arrival times)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bot.db import session_scope
+from bot.models import InboundMessage, OutboundMessage, Task
+from tests.helpers import text_from
+
+T = dt.datetime(2026, 2, 3, 21, 30)
+PESTER, OTHER = "+447700900801", "+447700900802"
+
+
+def replies_to(settings, number: str) -> list[str]:
+    with session_scope(settings.database_url) as session:
+        return list(session.scalars(select(OutboundMessage.purpose).where(OutboundMessage.to_number == number)
+                                    .order_by(OutboundMessage.id)))
+
+
+def test_one_reply_per_unknown_number_per_day_and_the_rest_stored(settings):
+    arrivals = [(PESTER, T), (PESTER, T + dt.timedelta(hours=1)), (OTHER, T + dt.timedelta(hours=2)),
+                (PESTER, T + dt.timedelta(hours=23, minutes=59)), (PESTER, T + dt.timedelta(hours=24, minutes=1))]
+    ids = [text_from(settings, number, f"hello {i}", at) for i, (number, at) in enumerate(arrivals)]
+    assert replies_to(settings, PESTER) == ["unknown_number", "unknown_number"]   # at T and a day later
+    assert replies_to(settings, OTHER) == ["unknown_number"]
+    with session_scope(settings.database_url) as session:
+        handled = [session.get(InboundMessage, i).handled_by for i in ids]
+        assert handled == ["unknown_number", "unknown_unanswered", "unknown_number", "unknown_unanswered",
+                           "unknown_number"]
+        # every text is kept for a coordinator, answered or not
+        assert sorted(session.scalars(select(Task.inbound_message_id).where(Task.kind == "unknown_number"))) == ids
+
+
+def test_a_flag_from_an_unknown_number_past_its_limit_still_gets_the_safety_net(settings):
+    text_from(settings, PESTER, "hello", T)
+    text_from(settings, PESTER, "I want to kill myself", T + dt.timedelta(minutes=5))
+    assert replies_to(settings, PESTER) == ["unknown_number", "safety_net"]
