@@ -98,6 +98,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             print("no patient with that number", file=sys.stderr)
             return 1
         for patient in patients:
+            _audit_shown(session, "cli_show", [patient.id])
             print(f"patient {patient.id} {patient.first_name} {patient.last_name} ({patient.practice.ods_code})"
                   + (" OPTED OUT" if patient.opted_out else ""))
             for conv in session.scalars(select(Conversation).where(Conversation.patient_id == patient.id)):
@@ -145,9 +146,27 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     from bot.models import Task
 
     with session_scope(load_settings().database_url) as session:
-        for task in session.scalars(select(Task).where(Task.status == "open").order_by(Task.id)):
+        tasks = session.scalars(select(Task).where(Task.status == "open").order_by(Task.id)).all()
+        _audit_shown(session, "cli_tasks", sorted({t.patient_id for t in tasks if t.patient_id is not None}))
+        for task in tasks:
             print(f"{task.id}\t{task.created_at:%Y-%m-%d %H:%M}\t{task.kind}\tpatient {task.patient_id}\t{task.detail}")
     return 0
+
+
+def _audit_shown(session, action: str, patient_ids: list[int]) -> None:
+    """Audit a command that prints patients' details: one entry per patient shown, naming the
+    operating-system user who ran it (the CLI has no inbox login). Committed with the reading
+    session, before the command's output is complete."""
+    import getpass
+
+    from bot.inbox.auth import audit
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        who = f"uid {os.getuid()}"
+    for patient_id in patient_ids:
+        audit(session, None, action, f"patient:{patient_id}", f"printed by the outreach command, OS user {who}")
 
 
 def _new_password() -> str:

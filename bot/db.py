@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -9,7 +10,12 @@ from typing import Any, Iterator, Union
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -31,7 +37,9 @@ def new_engine(url: str, sqlite_writer: bool = False, **options: Any) -> Engine:
     (pool_size, max_overflow, pool_pre_ping). `sqlite_writer`: see _begin_immediate."""
     # Up to 30 connections: the background process alone runs 8 turn and 4 sender threads besides
     # its loops, and a waiting thread must never be what slows a patient's turn.
-    kwargs: dict = {"future": True, "pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, **options}
+    # hide_parameters: a logged database error must not carry the row's phone number or text.
+    kwargs: dict = {"future": True, "pool_pre_ping": True, "pool_size": 10, "max_overflow": 20,
+                    "hide_parameters": True, **options}
     _ensure_sqlite_folder(url)
     if url.startswith("sqlite"):
         # Threads in the gateway share the engine; SQLite waits up to 30 s for a lock.
@@ -74,6 +82,9 @@ def _ensure_sqlite_folder(url: str) -> None:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # The database holds patients' details: created readable by its owner only (SQLite
+            # would create it with the process's umask, usually readable by everyone).
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -11,6 +11,7 @@ import secrets
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from bot.booking import example_slots_csv, import_slots
 from bot.clock import london_today, utcnow
@@ -56,10 +57,21 @@ def _demo_coordinator(database_url: str) -> str:
     return password
 
 
+def demo_database_url(var: Path) -> str:
+    """The demo's own SQLite file: the only database `make run` will touch."""
+    return f"sqlite:///{var / 'outreach.db'}"
+
+
 def main() -> int:
     var = PROJECT_ROOT / "var"
     gateway_port, simulator_port = _port("GATEWAY_PORT", 8000), _port("SIMULATOR_PORT", 8010)
-    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{var / 'outreach.db'}")
+    database_url = demo_database_url(var)
+    # The demo adds a patient and resets an admin of every practice: never on a real database.
+    if os.environ.get("DATABASE_URL", database_url) != database_url:
+        print(f"error: make run uses only its own demo database ({database_url.split(':///')[-1]}); unset "
+              "DATABASE_URL to run the demo. Real deployments start their processes as docs/deploy.md says.",
+              file=sys.stderr)
+        return 2
     print(f"== database {database_url.split('@')[-1]}: migrating")
     upgrade(database_url)
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot import booking, records
 from bot.db import session_scope
 from bot.dialogue import RasaClient
-from bot.models import BookingSlot, Conversation, OutboundMessage, Patient
+from bot.models import AuditEntry, BookingSlot, Conversation, OutboundMessage, Patient
 from bot.worker import OutreachWorker
 from bot.cli import main
 from conftest import PATIENT_NUMBER, add_conversation
@@ -108,3 +108,20 @@ def test_show_lists_scores_role_and_appointment(settings, booked, capsys):
     assert "concern practical: skipped" in out
     assert "routed to care_coordinator by high_overall: overall 7 (>= 4) with no high area" in out
     assert "booked: Wed 3 Mar 10:30, phone call with Sam, care coordinator" in out
+
+
+def test_show_and_tasks_commands_audit_the_patients_they_print(settings, booked, capsys):
+    with session_scope(settings.database_url) as session:
+        patient = session.get(Patient, booked["patient_id"])
+        records.create_task(session, "callback", "phone the patient", patient.practice_id, patient_id=patient.id)
+    assert main(["show", PATIENT_NUMBER]) == 0
+    assert main(["tasks"]) == 0
+    capsys.readouterr()
+    with session_scope(settings.database_url) as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        shown = [(e.action, e.target) for e in entries if e.action.startswith("cli_")]
+        details = [e.detail for e in entries if e.action.startswith("cli_")]
+    assert ("cli_show", f"patient:{booked['patient_id']}") in shown
+    assert ("cli_tasks", f"patient:{booked['patient_id']}") in shown
+    assert all("printed by the outreach command, OS user" in d for d in details)
+    assert PATIENT_NUMBER not in " ".join(details)
