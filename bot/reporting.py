@@ -85,7 +85,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import cohort
-from bot.clock import LONDON, london_today  # noqa: F401 - london_today is part of this module's API
+from bot.clock import london_day_start_utc, london_today, to_london
 from bot.concerns import AREAS
 from bot.models import (Appointment, ConcernAnswer, Conversation, Flag, InboundMessage, Invitation, Outcome, Patient,
                         Practice, RoutingDecision)
@@ -116,13 +116,12 @@ def qof_year_end(year_start: dt.date) -> dt.date:
 
 def local_date(moment: dt.datetime) -> dt.date:
     """The date in England of a stored (naive UTC) time."""
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(LONDON).date()
+    return to_london(moment).date()
 
 
 def end_of_day(day: dt.date) -> dt.datetime:
     """The first moment (naive UTC) after `day` ends in England: events before it count."""
-    start_of_next = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=LONDON)
-    return start_of_next.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return london_day_start_utc(day + dt.timedelta(days=1))
 
 
 # -- the figures ----------------------------------------------------------------------------------

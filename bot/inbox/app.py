@@ -37,6 +37,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot import booking, outbox, records, reporting
+from bot.clock import london_day_start_utc, to_london
 from bot.concerns import AREAS
 from bot.config import Settings
 from bot.db import session_scope
@@ -122,9 +123,7 @@ def humanise(name: str) -> str:
 
 def end_of_local_day(moment: dt.datetime) -> dt.datetime:
     """The last moment (naive UTC) of the day in England on which `moment` (naive UTC) falls."""
-    local = auth.local_time(moment)
-    end = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(), tzinfo=auth.LONDON)
-    return end.astimezone(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    return london_day_start_utc(to_london(moment).date() + dt.timedelta(days=1)) - dt.timedelta(seconds=1)
 
 
 def sla_of(flag: Flag, now: dt.datetime, minutes: float) -> tuple[str, str]:

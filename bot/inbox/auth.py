@@ -17,7 +17,7 @@ from typing import Iterable, Optional
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.clock import LONDON
+from bot.clock import to_london
 from bot.db import session_scope
 from bot.models import AuditEntry, Practice, User, UserPractice, WebSession, utcnow
 
@@ -132,7 +132,7 @@ class LoginResult:
 
 def local_time(moment: dt.datetime) -> dt.datetime:
     """A stored UTC time as it reads on a clock in England."""
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(LONDON)
+    return to_london(moment)
 
 
 def _lock_message(until: Optional[dt.datetime]) -> str:
