@@ -57,9 +57,13 @@ def cmd_start(args: argparse.Namespace) -> int:
 def cmd_gateway(args: argparse.Namespace) -> int:
     from bot.gateway import GIL_SWITCH_INTERVAL, create_app
 
+    from bot import log_privacy
+
     settings = load_settings()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-    create_app(settings).run(host=args.host, port=args.port, access_log=False, workers=1)
+    app = create_app(settings)
+    log_privacy.install()  # again: Sanic has just set up its own loggers
+    app.run(host=args.host, port=args.port, access_log=False, workers=1)
     return 0
 
 
@@ -153,23 +157,29 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit_shown(session, action: str, patient_ids: list[int]) -> None:
-    """Audit a command that prints patients' details: one entry per patient shown, naming the
-    operating-system user who ran it (the CLI has no inbox login). Committed with the reading
-    session, before the command's output is complete."""
+def _os_user() -> str:
+    """The operating-system user running this command, for the audit log (the CLI has no inbox login)."""
     import getpass
 
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        return f"uid {os.getuid()}"
+
+
+def _audit_shown(session, action: str, patient_ids: list[int]) -> None:
+    """Audit a command that prints patients' details: one entry per patient shown, naming the
+    operating-system user who ran it. Committed with the reading session, before the command's
+    output is complete."""
     from bot.inbox.auth import audit
 
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (some containers)
-        who = f"uid {os.getuid()}"
+    who = _os_user()
     for patient_id in patient_ids:
-        audit(session, None, action, f"patient:{patient_id}", f"printed by the outreach command, OS user {who}")
+        audit(session, None, action, f"patient:{patient_id}", f"printed by the outreach command, OS user {who}",
+              source=f"cli:{who}")
 
 
-def _new_password() -> str:
+def _new_password(prompt: str = "Password for the new user: ") -> str:
     """OUTREACH_PASSWORD, or typed twice without echo."""
     import getpass
     import os
@@ -177,7 +187,7 @@ def _new_password() -> str:
     password = os.environ.get("OUTREACH_PASSWORD")
     if password:
         return password
-    first = getpass.getpass("Password for the new user: ")
+    first = getpass.getpass(prompt)
     if getpass.getpass("The same password again: ") != first:
         raise ConfigError("the two passwords differ; nothing was saved")
     return first
@@ -215,6 +225,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 def cmd_users_list(args: argparse.Namespace) -> int:
     from bot.db import session_scope
+    from bot.inbox.auth import throttled_account
     from bot.models import Practice, User, UserPractice, utcnow
 
     with session_scope(load_settings().database_url) as session:
@@ -224,10 +235,45 @@ def cmd_users_list(args: argparse.Namespace) -> int:
             codes.setdefault(user_id, []).append(code)
         now = utcnow()
         for user in session.scalars(select(User).order_by(User.username)):
-            locked = f"\tlocked until {user.locked_until:%Y-%m-%d %H:%M} UTC" \
-                if user.locked_until and user.locked_until > now else ""
+            status = "disabled" if user.disabled_at else \
+                "sign-in held back" if throttled_account(session, user.username, now) else \
+                "must choose a new password" if user.must_change_password else "active"
             print(f"{user.username}\t{user.role}\t{','.join(sorted(codes.get(user.id, [])))}\t{user.phone or '-'}"
-                  f"{locked}")
+                  f"\t{status}")
+    return 0
+
+
+def cmd_users_change(args: argparse.Namespace) -> int:
+    """disable, enable, revoke, unlock and set-password: one account change, audited with the OS user."""
+    from bot.db import session_scope
+    from bot.inbox import auth
+    from bot.outreach import OutreachError
+
+    settings = load_settings()
+    password = _new_password(f"Temporary password for {args.username}: ") \
+        if args.users_command == "set-password" else ""
+    who = _os_user()
+    with session_scope(settings.database_url) as session:
+        try:
+            user = auth.user_named(session, args.username)
+            if args.users_command in ("disable", "enable"):
+                auth.set_disabled(session, user, args.users_command == "disable")
+                done = f"user {user.username} {args.users_command}d"
+            elif args.users_command == "revoke":
+                done = f"{auth.revoke_sessions(session, user.id)} sessions of {user.username} ended"
+            elif args.users_command == "unlock":
+                auth.clear_attempts(session, user.username)
+                done = f"sign-in attempts against {user.username} cleared"
+            else:
+                auth.set_password(session, user, password, by_admin=True)
+                done = f"temporary password set for {user.username}: they must choose their own at the next sign-in"
+        except auth.AccountError as exc:
+            raise OutreachError(str(exc)) from None
+        action = {"set-password": "reset_password", "revoke": "revoke_sessions",
+                  "unlock": "unlock_user"}.get(args.users_command, f"{args.users_command}_user")
+        auth.audit(session, None, action, f"user:{user.id}", f"by the outreach command, OS user {who}",
+                   source=f"cli:{who}")
+    print(done)
     return 0
 
 
@@ -454,7 +500,17 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("--admin", action="store_true", help="may also manage users")
     users_add.add_argument("--phone", default=None, metavar="E164", help="phone for escalations, e.g. +447700900002")
     users_add.set_defaults(func=cmd_users_add)
-    users.add_parser("list", help="list inbox users").set_defaults(func=cmd_users_list)
+    users.add_parser("list", help="list inbox users and their status").set_defaults(func=cmd_users_list)
+    for name, text in (("disable", "stop a user signing in and end their sessions (users are never deleted: "
+                                   "the audit log points at them)"),
+                       ("enable", "let a disabled user sign in again"),
+                       ("revoke", "end every session of a user"),
+                       ("unlock", "clear the sign-in attempts counted against a user"),
+                       ("set-password", "set a temporary password (OUTREACH_PASSWORD or typed twice); "
+                                        "the user must choose their own at the next sign-in")):
+        change = users.add_parser(name, help=text)
+        change.add_argument("username")
+        change.set_defaults(func=cmd_users_change)
 
     send_due = sub.add_parser("send-due", help="one outreach pass: invitations due now (for cron)")
     send_due.add_argument("--practice", action="append", help="only this ODS code (repeatable)")
@@ -518,8 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot import log_privacy
+
+    log_privacy.install(logging.DEBUG if args.verbose else logging.INFO)
     # twilio's client logs every request's URL, query and headers at INFO: keep it to problems.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     from bot.outreach import OutreachError

@@ -232,8 +232,8 @@ class User(Base):
     password_hash = Column(String(300), nullable=False)
     role = Column(String(20), nullable=False, default="coordinator")  # coordinator | admin
     phone = Column(String(20), nullable=True)  # for escalations, E.164
-    failed_logins = Column(Integer, nullable=False, default=0)
-    locked_until = Column(DateTime, nullable=True)
+    disabled_at = Column(DateTime, nullable=True)  # set: cannot sign in, sessions revoked (kept for the audit log)
+    must_change_password = Column(Boolean, nullable=False, default=False)  # after an administrator's reset
     created_at = Column(DateTime, default=utcnow, nullable=False)
 
 
@@ -254,6 +254,28 @@ class WebSession(Base):
     csrf_token = Column(String(64), nullable=False)
     created_at = Column(DateTime, default=utcnow, nullable=False)
     expires_at = Column(DateTime, nullable=False)
+    last_seen_at = Column(DateTime, default=utcnow, nullable=False)  # for the idle timeout
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt not (yet) known to have succeeded, for throttling. `key_hash` is the SHA-256
+    of "account:<username>" or "address:<source address>": the table holds no usernames or addresses."""
+
+    __tablename__ = "login_attempts"
+    id = Column(Integer, primary_key=True)
+    key_hash = Column(String(64), nullable=False, index=True)
+    at = Column(DateTime, default=utcnow, nullable=False, index=True)
+
+
+class TrustedBrowser(Base):
+    """A browser that has signed in to an account before. Its own attempts are not held back by the
+    account's throttle, so that strangers' wrong passwords cannot lock the real user out."""
+
+    __tablename__ = "trusted_browsers"
+    token_hash = Column(String(64), primary_key=True)  # sha256 of the cookie value
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False, index=True)
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+    last_used_at = Column(DateTime, default=utcnow, nullable=False)
 
 
 class AuditEntry(Base):
@@ -265,6 +287,7 @@ class AuditEntry(Base):
     action = Column(String(40), nullable=False)
     target = Column(String(100), nullable=True)  # e.g. "conversation:12"
     detail = Column(String(300), nullable=True)
+    source = Column(String(64), nullable=True)  # the client's address, or "cli:<os user>"
     at = Column(DateTime, default=utcnow, nullable=False, index=True)
 
 

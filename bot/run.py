@@ -41,7 +41,7 @@ def _demo_coordinator(database_url: str) -> str:
     from sqlalchemy import select
 
     from bot.db import session_scope
-    from bot.inbox.auth import create_user, hash_password
+    from bot.inbox.auth import clear_attempts, create_user, set_disabled, set_password
     from bot.models import User
     from bot.outreach import ensure_practice
     from bot.scripts import load_all
@@ -53,7 +53,9 @@ def _demo_coordinator(database_url: str) -> str:
         if user is None:
             create_user(session, "demo", password, practices, role="admin")
         else:
-            user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
+            set_password(session, user, password, by_admin=False)
+            set_disabled(session, user, False)
+            clear_attempts(session, "demo")
     return password
 
 

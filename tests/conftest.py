@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import datetime as dt
 import os
+import sys
 import shutil
 import tempfile
 import uuid
@@ -17,8 +18,10 @@ import psycopg2
 import pytest
 
 # The real environment must not shift this process's clock: tests pin it with time-machine and
-# hand the shift to the processes they start (tests/pinned_clock.py).
-os.environ.pop("OUTREACH_CLOCK_SHIFT_SECONDS", None)
+# hand the shift to the processes they start (tests/pinned_clock.py). Only before bot.clock reads it:
+# test modules import this file again as tests.conftest, after the session's shift is set.
+if "bot.clock" not in sys.modules:
+    os.environ.pop("OUTREACH_CLOCK_SHIFT_SECONDS", None)
 
 from bot import scripts  # noqa: E402
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402

@@ -5,10 +5,13 @@ import datetime as dt
 import os
 import stat
 
+import logging
+
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import new_engine, session_scope
+from bot.log_privacy import PrivateFormatter, redact
 from bot.models import Patient
 from tests.conftest import add_conversation
 
@@ -33,7 +36,23 @@ def test_a_database_error_does_not_carry_the_rows_personal_data(database_url):
                                 date_of_birth=dt.date(1950, 1, 1), mobile="+447700900123",
                                 diagnosis_date=dt.date(2026, 11, 1)))
     text = str(raised.value)
-    # The SQL parameters (every column of the row) are hidden. PostgreSQL's own DETAIL line still
-    # names the duplicated key's values: a known limit (README, issue 12 note).
+    # The SQL parameters (every column of the row) are hidden.
     assert "Wilhelmina" not in text and "Secret" not in text and "1950-01-01" not in text
     assert "hidden due to hide_parameters" in text
+    # PostgreSQL's own DETAIL line quotes the duplicated key's values; the log formatter every
+    # outreach process uses hides them, and the traceback with them.
+    record = logging.LogRecord("bot.intake", logging.ERROR, __file__, 1, "store failed", None,
+                               (type(raised.value), raised.value, raised.tb))
+    logged = PrivateFormatter("%(levelname)s %(message)s").format(record)
+    assert "+447700900123" not in logged and "Wilhelmina" not in logged
+    assert "IntegrityError" in logged
+    if database_url.startswith("postgresql"):
+        assert "Key (practice_id, mobile)=(hidden)" in logged
+
+
+def test_the_log_formatter_hides_values_in_database_details_but_keeps_column_names():
+    assert redact('DETAIL:  Key (phone)=(+447700900123) already exists.') == \
+        "DETAIL:  Key (phone)=(hidden) already exists."
+    assert redact("Failing row contains (12, +447700900123, Ann (Annie) Smith, null).") == \
+        "Failing row contains (hidden)."
+    assert redact("nothing to hide here") == "nothing to hide here"

@@ -7,6 +7,8 @@ messages are written straight into the database, as the processor would write th
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import itertools
 import os
 import re
@@ -16,10 +18,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+from unittest import mock
 
 import pytest
 import requests
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
@@ -27,8 +30,8 @@ from bot.fake_twilio import FakeTwilio
 from bot.inbox import auth
 from bot.inbox.escalation import ESCALATION_TEXT, escalate_overdue
 from bot import booking, records
-from bot.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, Note, OutboundMessage, Outcome,
-                        Patient, Practice, Task, User, WebSession, utcnow)
+from bot.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, LoginAttempt, Note, OutboundMessage,
+                        Outcome, Patient, Practice, Task, User, WebSession, utcnow)
 from bot.outreach import ensure_practice
 from bot.scripts import script_for
 from bot.sender import Sender
@@ -133,12 +136,29 @@ def new_practice(db: str) -> int:
         return practice.id
 
 
+REAL_HASH_PASSWORD = auth.hash_password
+
+
+@functools.lru_cache(maxsize=1)
+def password_hash() -> str:
+    """PASSWORD hashed once per test run: scrypt at OWASP's cost takes most of a second, and every
+    test adds users. Signing in still checks it at full cost in the gateway."""
+    return REAL_HASH_PASSWORD(PASSWORD)
+
+
 def new_user(db: str, practice_ids: list[int], role: str = "coordinator", name: Optional[str] = None) -> str:
     username = name or f"user{uuid.uuid4().hex[:10]}"
-    with session_scope(db) as session:
+    with session_scope(db) as session, mock.patch.object(auth, "hash_password", lambda _password: password_hash()):
         practices = session.scalars(select(Practice).where(Practice.id.in_(practice_ids))).all()
         auth.create_user(session, username, PASSWORD, practices, role=role)
     return username
+
+
+def forget_sign_in_attempts(db: str) -> None:
+    """Tests of the throttle run many wrong passwords from 127.0.0.1: forget them afterwards, so the
+    next test in the module is not held back by the address limit."""
+    with session_scope(db) as session:
+        session.execute(delete(LoginAttempt))
 
 
 def cli(inbox: Inbox, *args: str, password: Optional[str] = PASSWORD) -> subprocess.CompletedProcess:
@@ -217,11 +237,23 @@ def new_task(db: str, practice: int, chat: Optional[Chat] = None, kind: str = "c
         return task.id
 
 
-def audit_rows(db: str, username: str) -> list[tuple[str, Optional[str], Optional[str]]]:
+def audit_rows(db: str, username: str, with_source: bool = False) -> list[tuple]:
+    """(action, target, detail[, source]) of a user's audit entries, oldest first."""
     with session_scope(db) as session:
         user_id = session.scalar(select(User.id).where(User.username == username))
-        return [(a.action, a.target, a.detail) for a in session.scalars(
-            select(AuditEntry).where(AuditEntry.user_id == user_id).order_by(AuditEntry.id))]
+        return [(a.action, a.target, a.detail, a.source) if with_source else (a.action, a.target, a.detail)
+                for a in session.scalars(select(AuditEntry).where(AuditEntry.user_id == user_id)
+                                         .order_by(AuditEntry.id))]
+
+
+def source_of_last(db: str, username: str) -> Optional[str]:
+    rows = audit_rows(db, username, with_source=True)
+    return rows[-1][3] if rows else None
+
+
+def user_id_of(db: str, username: str) -> int:
+    with session_scope(db) as session:
+        return auth.user_named(session, username).id
 
 
 def actions_of(db: str, username: str) -> list[str]:
@@ -237,6 +269,8 @@ class Browser:
         self.inbox = inbox
         self.http = requests.Session()
         self.csrf = ""
+        self.username = ""
+        self.last_login: Optional[requests.Response] = None
 
     def get(self, path: str, **kwargs) -> requests.Response:
         path = path[len("/inbox"):] if path.startswith("/inbox") else path  # a Location header
@@ -259,6 +293,7 @@ class Browser:
         assert page.status_code == 200
         response = self.post("/login", {"username": username, "password": password},
                              csrf=CSRF_FIELD.search(page.text).group(1))
+        self.username, self.last_login = username, response
         if response.status_code == 303:
             self.get("/")  # the session's CSRF token for the forms
         return response
@@ -313,7 +348,7 @@ def test_users_are_added_and_listed_with_the_command(inbox):
     assert "ada\tadmin\tY00001\t-" in listed
     with session_scope(inbox.db) as session:
         stored = session.scalar(select(User.password_hash).where(User.username == "cora"))
-    assert stored.startswith("scrypt$16384$8$1$") and PASSWORD not in stored
+    assert stored.startswith("scrypt$131072$8$1$") and PASSWORD not in stored
     assert auth.verify_password(PASSWORD, stored) and not auth.verify_password(PASSWORD + "x", stored)
     # The user made by the command signs in.
     assert signed_in(inbox, "cora").get("/").status_code == 200
@@ -350,53 +385,232 @@ def test_sign_in_sets_a_strict_session_cookie_and_sign_out_ends_it(inbox):
     assert actions_of(inbox.db, username)[:2] == ["login", "view_queue"] and "logout" in actions_of(inbox.db, username)
 
 
-def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(inbox):
+def test_a_wrong_password_an_unknown_user_and_a_disabled_user_get_the_same_answer(inbox):
     username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
-    wrong = Browser(inbox).login(username, "not the password")
-    unknown = Browser(inbox).login("no-such-user", "not the password")
-    assert wrong.status_code == unknown.status_code == 401
-    assert "Wrong username or password." in wrong.text and "Wrong username or password." in unknown.text
-    assert "inbox_session" not in wrong.headers.get("Set-Cookie", "")
+    disabled = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
     with session_scope(inbox.db) as session:
-        assert session.scalar(select(User.failed_logins).where(User.username == username)) == 1
-    assert actions_of(inbox.db, username) == ["login_failed"]
+        auth.set_disabled(session, auth.user_named(session, disabled), True)
+    try:
+        wrong = Browser(inbox).login(username, "not the password")
+        unknown = Browser(inbox).login("no-such-user", "not the password")
+        off = Browser(inbox).login(disabled)  # the right password of a disabled account
+        assert wrong.status_code == unknown.status_code == off.status_code == 401
+        for response in (wrong, unknown, off):
+            assert "Wrong username or password." in response.text
+            assert "inbox_session" not in response.headers.get("Set-Cookie", "")
+        assert actions_of(inbox.db, username) == ["login_failed"]
+        # Attempts are stored only as hashes: no usernames or addresses in the throttle's table.
+        with session_scope(inbox.db) as session:
+            keys = session.scalars(select(LoginAttempt.key_hash)).all()
+        assert keys and all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)
+        assert source_of_last(inbox.db, username) == "127.0.0.1"
+    finally:
+        forget_sign_in_attempts(inbox.db)
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(inbox):
+def test_wrong_passwords_hold_back_new_browsers_but_never_the_users_own(inbox):
+    """Five wrong passwords used to lock any account for 15 minutes. Now strangers' guesses hold back
+    only browsers the account has never signed in from, with the same answer as for an unknown name."""
     username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
-    for attempt in range(1, 5):
-        response = Browser(inbox).login(username, f"wrong password {attempt}")
-        assert response.status_code == 401 and "Wrong username or password." in response.text
-    fifth = Browser(inbox).login(username, "wrong password 5")
-    assert fifth.status_code == 401 and "locked for 15 minutes" in fifth.text
-    # Now even the right password is refused, with the same explanation.
-    right = Browser(inbox).login(username)
-    assert right.status_code == 401 and "locked for 15 minutes" in right.text
+    own = signed_in(inbox, username)  # this browser is now trusted by the account
+    assert "inbox_browser=" in own.last_login.headers["Set-Cookie"]
+    own.post("/logout")
+    try:
+        for attempt in range(1, auth.ACCOUNT_LIMIT + 1):
+            response = Browser(inbox).login(username, f"wrong password {attempt}")
+            assert response.status_code == 401 and "Wrong username or password." in response.text
+        # Past the limit: the same answer for this account, for the right password from a new browser,
+        # and for a name that does not exist after as many attempts.
+        held = Browser(inbox).login(username, "wrong password 6")
+        right_but_new = Browser(inbox).login(username)
+        for attempt in range(auth.ACCOUNT_LIMIT + 1):
+            nobody = Browser(inbox).login("no-such-coordinator", f"guess {attempt}")
+        for response in (held, right_but_new, nobody):
+            assert response.status_code == 429 and auth.THROTTLED_MESSAGE in response.text
+            assert "inbox_session" not in response.headers.get("Set-Cookie", "")
+        # The user's own browser still signs in, and that clears the count for everyone.
+        assert own.login(username).status_code == 303
+        assert own.get("/").status_code == 200
+        assert Browser(inbox).login(username).status_code == 303
+        assert actions_of(inbox.db, username).count("login_throttled") == 2
+
+        # Guesses again; an administrator sees it and clears the attempts.
+        for attempt in range(auth.ACCOUNT_LIMIT + 1):
+            Browser(inbox).login(username, f"again {attempt}")
+        admin = signed_in(inbox, new_user(inbox.db, [practice_id(inbox.db, "Y00001")], role="admin"))
+        page = admin.get("/users")
+        assert page.status_code == 200 and "Sign-in held back" in page.text
+        assert admin.post(f"/users/{user_id_of(inbox.db, username)}/unlock").status_code == 303
+        assert Browser(inbox).login(username).status_code == 303
+        assert "unlock_user" in [action for action, *_ in audit_rows(inbox.db, admin.username)]
+    finally:
+        forget_sign_in_attempts(inbox.db)
+
+
+def test_one_address_is_held_back_after_many_attempts_and_every_attempt_costs_one_check(inbox):
+    username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
+    disabled = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
     with session_scope(inbox.db) as session:
-        user = session.scalar(select(User).where(User.username == username))
-        assert user.failed_logins == 5
-        assert dt.timedelta(minutes=14) < user.locked_until - utcnow() <= dt.timedelta(minutes=15)
-        assert session.scalar(select(func.count()).select_from(WebSession).where(WebSession.user_id == user.id)) == 0
-    assert actions_of(inbox.db, username) == ["login_failed"] * 4 + ["login_locked"] * 2
-    # An administrator unlocks it from the users page.
-    admin = signed_in(inbox, new_user(inbox.db, [practice_id(inbox.db, "Y00001")], role="admin"))
-    users_page = admin.get("/users")
-    assert users_page.status_code == 200 and username in users_page.text and "Locked until" in users_page.text
+        auth.set_disabled(session, auth.user_named(session, disabled), True)
+    checks: list[str] = []
+    real_verify = auth.verify_password
+
+    def counting_verify(password: str, stored: str) -> bool:
+        checks.append(stored)
+        return real_verify(password, stored)
+
+    attacker, colleague = "203.0.113.7", "198.51.100.20"
+    try:
+        with mock.patch.object(auth, "verify_password", counting_verify):
+            for attempt in range(auth.ADDRESS_LIMIT):  # many names, one address (a password spray)
+                result = auth.authenticate(inbox.db, f"name{attempt}", "Summer2026!", attacker)
+                assert not result.ok and not result.throttled
+            cases = {
+                "unknown": auth.authenticate(inbox.db, "nobody-here", "x" * 12, attacker),
+                "right but held back": auth.authenticate(inbox.db, username, PASSWORD, attacker),
+                "disabled": auth.authenticate(inbox.db, disabled, PASSWORD, colleague),
+                "wrong": auth.authenticate(inbox.db, username, "not it at all", colleague),
+                "right": auth.authenticate(inbox.db, username, PASSWORD, colleague),
+            }
+        assert cases["unknown"].throttled and cases["right but held back"].throttled
+        assert cases["unknown"].message == cases["right but held back"].message == auth.THROTTLED_MESSAGE
+        assert not cases["disabled"].ok and cases["disabled"].message == auth.GENERIC_LOGIN_ERROR
+        assert not cases["wrong"].ok and cases["right"].ok
+        # One scrypt check per attempt, whatever the outcome: none answers faster than another.
+        assert len(checks) == auth.ADDRESS_LIMIT + len(cases)
+        assert all(stored.startswith("scrypt$131072$8$1$") for stored in checks)
+    finally:
+        forget_sign_in_attempts(inbox.db)
+
+
+def test_passwords_are_hashed_at_owasp_cost_and_old_hashes_are_upgraded_at_sign_in(inbox):
+    username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
     with session_scope(inbox.db) as session:
-        user_id = session.scalar(select(User.id).where(User.username == username))
-    assert admin.post(f"/users/{user_id}/unlock").status_code == 303
+        user = auth.user_named(session, username)
+        assert user.password_hash.startswith("scrypt$131072$8$1$")
+        salt = bytes(16)
+        old = hashlib.scrypt(PASSWORD.encode(), salt=salt, n=2 ** 14, r=8, p=1, dklen=32)
+        user.password_hash = f"scrypt$16384$8$1${salt.hex()}${old.hex()}"
     assert Browser(inbox).login(username).status_code == 303
+    with session_scope(inbox.db) as session:
+        stored = auth.user_named(session, username).password_hash
+    assert stored.startswith("scrypt$131072$8$1$") and auth.verify_password(PASSWORD, stored)
 
 
-def test_a_lock_runs_out_after_fifteen_minutes(inbox):
+def test_weak_passwords_are_refused_with_the_reason(inbox):
+    for weak, reason in (("short", "at least 10 characters"), ("Password123!", "too weak"),
+                         ("aaaaaaaaaaaaaa", "too weak"), ("qwertyuiop", "too weak")):
+        done = cli(inbox, "users", "add", f"weak{uuid.uuid4().hex[:6]}", "--practice", "Y00001", password=weak)
+        assert done.returncode == 2 and reason in done.stderr, (weak, done.stderr)
+    # The username itself does not make a password.
+    name = f"mavis{uuid.uuid4().hex[:4]}"
+    done = cli(inbox, "users", "add", name, "--practice", "Y00001", password=name + name)
+    assert done.returncode == 2 and "too weak" in done.stderr
+    with session_scope(inbox.db) as session:
+        assert session.scalar(select(User.id).where(User.username == name)) is None
+
+
+def test_an_administrator_disables_enables_resets_and_ends_sessions(inbox):
+    y1 = practice_id(inbox.db, "Y00001")
+    username = new_user(inbox.db, [y1])
+    user_id = user_id_of(inbox.db, username)
+    admin = signed_in(inbox, new_user(inbox.db, [y1], role="admin"))
+    laptop, phone = signed_in(inbox, username), signed_in(inbox, username)
+
+    # Disable: every session ends at once and the right password no longer works.
+    assert admin.post(f"/users/{user_id}/disable").status_code == 303
+    assert laptop.get("/").status_code == 303 and phone.get("/").status_code == 303
+    assert Browser(inbox).login(username).status_code == 401
+    assert "Disabled" in admin.get("/users").text
+    assert admin.post(f"/users/{user_id}/enable").status_code == 303
+    laptop = signed_in(inbox, username)
+
+    # End sessions without disabling.
+    assert admin.post(f"/users/{user_id}/revoke").status_code == 303
+    assert laptop.get("/").status_code == 303
+
+    # Reset: a weak temporary password is refused, a good one ends sessions and must be changed.
+    laptop = signed_in(inbox, username)
+    refused = admin.post(f"/users/{user_id}/password", {"password": "password1"})
+    assert refused.status_code == 400 and "was not reset" in refused.text
+    temporary = "violet anchor drizzle 42"
+    assert admin.post(f"/users/{user_id}/password", {"password": temporary}).status_code == 303
+    assert laptop.get("/").status_code == 303
+    fresh = Browser(inbox)
+    response = fresh.login(username, temporary)
+    assert response.status_code == 303 and response.headers["Location"] == "/inbox/account?done=must_change"
+    assert fresh.get("/").headers["Location"] == "/inbox/account?done=must_change"  # nothing else until changed
+    assert fresh.get("/queue.json").status_code == 403
+    fresh.csrf = CSRF_FIELD.search(fresh.get("/account").text).group(1)
+    wrong = fresh.post("/account/password", {"current": "not it", "new": "plum kettle orbit 77", "again":
+                                             "plum kettle orbit 77"})
+    assert wrong.status_code == 400 and "current password is wrong" in wrong.text
+    differ = fresh.post("/account/password", {"current": temporary, "new": "plum kettle orbit 77", "again": "x"})
+    assert differ.status_code == 400 and "differ" in differ.text
+    done = fresh.post("/account/password", {"current": temporary, "new": "plum kettle orbit 77",
+                                            "again": "plum kettle orbit 77"})
+    assert done.status_code == 303
+    assert fresh.get("/").status_code == 200
+    assert Browser(inbox).login(username, "plum kettle orbit 77").status_code == 303
+
+    # Administrators cannot disable or reset themselves by mistake; unknown users are 404.
+    own_id = user_id_of(inbox.db, admin.username)
+    assert admin.post(f"/users/{own_id}/disable").status_code == 400
+    assert admin.post("/users/999999/disable").status_code == 404
+    assert admin.post(f"/users/{user_id}/explode").status_code == 404
+    # Every change is in the audit log, with the address it came from.
+    rows = audit_rows(inbox.db, admin.username, with_source=True)
+    done_actions = [(action, target, source) for action, target, _detail, source in rows]
+    for action in ("disable_user", "enable_user", "revoke_sessions", "reset_password"):
+        assert (action, f"user:{user_id}", "127.0.0.1") in done_actions
+    assert "change_password" in actions_of(inbox.db, username)
+
+
+def test_a_session_ends_after_thirty_idle_minutes_and_the_queue_refresh_is_not_activity(inbox):
     username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
+    browser = signed_in(inbox, username)
+    token = auth.token_hash(browser.http.cookies.get("inbox_session"))
+
+    def last_seen(minutes_ago: Optional[int] = None) -> dt.datetime:
+        with session_scope(inbox.db) as session:
+            row = session.get(WebSession, token)
+            if minutes_ago is not None:
+                row.last_seen_at = utcnow() - dt.timedelta(minutes=minutes_ago)
+            return row.last_seen_at
+
+    before = last_seen(10)
+    got = browser.get("/queue.json")
+    assert got.status_code == 200, (got.text, before, utcnow())
+    assert last_seen() == before  # the page's own refresh does not keep a session alive
+    assert browser.get("/").status_code == 200
+    assert last_seen() > before
+    last_seen(auth.IDLE_MINUTES + 1)
+    assert browser.get("/queue.json").status_code == 401
+    assert browser.get("/").headers["Location"] == "/inbox/login"
+
+
+def test_account_changes_from_the_command_line_are_audited(inbox):
+    username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
+    browser = signed_in(inbox, username)
+    assert cli(inbox, "users", "disable", username).returncode == 0
+    assert browser.get("/").status_code == 303
+    assert f"{username}\tcoordinator\tY00001\t-\tdisabled" in cli(inbox, "users", "list").stdout
+    assert cli(inbox, "users", "enable", username).returncode == 0
+    browser = signed_in(inbox, username)
+    assert cli(inbox, "users", "revoke", username).returncode == 0
+    assert browser.get("/").status_code == 303
+    done = cli(inbox, "users", "set-password", username, password="copper meadow lantern 9")
+    assert done.returncode == 0 and "must choose their own" in done.stdout
+    assert "must choose a new password" in cli(inbox, "users", "list").stdout
+    assert cli(inbox, "users", "unlock", username).returncode == 0
+    missing = cli(inbox, "users", "disable", "no-such-user")
+    assert missing.returncode == 2 and "there is no user called 'no-such-user'" in missing.stderr
     with session_scope(inbox.db) as session:
-        session.execute(update(User).where(User.username == username)
-                        .values(failed_logins=5, locked_until=utcnow() - dt.timedelta(seconds=1)))
-    assert Browser(inbox).login(username).status_code == 303
-    with session_scope(inbox.db) as session:
-        user = session.scalar(select(User).where(User.username == username))
-        assert user.failed_logins == 0 and user.locked_until is None
+        rows = session.execute(select(AuditEntry.action, AuditEntry.source).where(
+            AuditEntry.target == f"user:{user_id_of(inbox.db, username)}", AuditEntry.user_id.is_(None))).all()
+    assert {action for action, _ in rows} >= {"disable_user", "enable_user", "revoke_sessions", "reset_password",
+                                               "unlock_user"}
+    assert all(source.startswith("cli:") for _, source in rows)
 
 
 # -- no session, no CSRF token, no access --------------------------------------------------------------
@@ -413,10 +627,10 @@ def test_every_page_and_the_json_are_refused_without_a_valid_session(inbox):
         session.execute(update(WebSession).where(
             WebSession.token_hash == auth.token_hash(expired.http.cookies.get("inbox_session")))
             .values(expires_at=utcnow() - dt.timedelta(seconds=1)))
-    pages = ["/", "", f"/c/{chat.public_id}", f"/flag/{flag_id}", "/tasks", "/users"]
+    pages = ["/", "", f"/c/{chat.public_id}", f"/flag/{flag_id}", "/tasks", "/users", "/account"]
     posts = [f"/c/{chat.public_id}/{action}" for action in ("take", "reply", "handback", "resolve", "note")]
     posts += [f"/tasks/{task_id}/done", f"/flag/{flag_id}/take", f"/flag/{flag_id}/resolve", "/users",
-              "/users/1/unlock", "/logout"]
+              "/users/1/unlock", "/users/1/disable", "/account/password", "/logout"]
     expired_token = expired.http.cookies.get("inbox_session")
     for cookies in ({}, {"inbox_session": "made-up-token"}, {"inbox_session": expired_token}):
         for path in pages:
@@ -883,9 +1097,29 @@ def test_an_administrator_adds_a_user_with_practices(inbox):
 def test_the_session_cookie_is_secure_behind_https():
     from sanic.response import text as plain
 
-    from bot.inbox.app import _cookie
+    from bot.inbox.web import set_cookie
 
     response = plain("")
-    _cookie(response, "inbox_session", "token", secure=True, max_age=60)
+    set_cookie(response, "inbox_session", "token", secure=True, max_age=60)
     header = str(response.cookies["inbox_session"])
     assert "Secure" in header and "HttpOnly" in header and "SameSite=Strict" in header and "Path=/inbox" in header
+
+
+def test_queue_and_task_views_record_which_items_were_shown(inbox):
+    practice = new_practice(inbox.db)
+    chat = new_conversation(inbox.db, practice)
+    flag_id = new_flag(inbox.db, chat, practice, "chest pain", severity="soon")
+    task_id = new_task(inbox.db, practice, new_conversation(inbox.db, practice))
+    username = new_user(inbox.db, [practice])
+    browser = signed_in(inbox, username)
+    browser.get("/tasks")
+    browser.get("/queue.json")  # the same items as the page just showed: not logged again
+    second = new_task(inbox.db, practice, new_conversation(inbox.db, practice))
+    browser.get("/queue.json")  # something new is shown: logged
+    rows = audit_rows(inbox.db, username)
+    queue = [detail for action, _target, detail in rows if action == "view_queue"]
+    assert f"flag:{flag_id}" in queue[0] and f"task:{task_id}" in queue[0] and queue[0].startswith("2 shown: ")
+    tasks = [detail for action, _target, detail in rows if action == "view_tasks"]
+    assert len(tasks) == 1 and f"task:{task_id}" in tasks[0]  # with the flag's own task
+    polls = [detail for action, _target, detail in rows if action == "view_queue_json"]
+    assert len(polls) == 1 and f"task:{second}" in polls[0]

@@ -181,3 +181,49 @@ def test_a_user_of_another_practice_sees_an_empty_queue(inbox, page):
     assert response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     assert "Hidden" not in page.content()
+
+
+def test_an_administrator_resets_a_password_and_the_user_chooses_their_own(inbox, page, browser):
+    """The account life cycle in Chromium: a reset ends the user's session at once, the temporary
+    password leads only to "My account", a weak new password is refused with the reason, and a
+    good one opens the inbox again."""
+    y1 = practice_id(inbox.db, "Y00001")
+    username = new_user(inbox.db, [y1])
+    admin_context = browser.new_context(locale="en-GB")
+    admin_page = admin_context.new_page()
+    try:
+        sign_in(page, inbox, username)
+        sign_in(admin_page, inbox, new_user(inbox.db, [y1], role="admin"))
+        admin_page.get_by_role("link", name="Users").click()
+        admin_page.get_by_label(f"Temporary password for {username}").fill("velvet harbour thistle 31")
+        row = admin_page.get_by_role("row").filter(has_text=username)
+        row.get_by_role("button", name="Reset password").click()
+        expect(admin_page.get_by_role("status")).to_contain_text("Temporary password set")
+        expect(admin_page.get_by_role("row").filter(has_text=username)).to_contain_text("Must choose a new password")
+
+        page.reload()  # the user's open session ended with the reset
+        expect(page).to_have_url(re.compile(r"/inbox/login$"))
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill("velvet harbour thistle 31")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(re.compile(r"/inbox/account\?done=must_change$"))
+        expect(page.get_by_role("status")).to_contain_text("Choose your own to go on")
+        page.goto(inbox.url + "/tasks")
+        expect(page).to_have_url(re.compile(r"/inbox/account\?done=must_change$"))
+
+        page.get_by_label("Current password").fill("velvet harbour thistle 31")
+        page.get_by_label("New password", exact=False).first.fill("password2026")
+        page.get_by_label("New password again").fill("password2026")
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_role("alert")).to_contain_text("too weak")
+
+        page.get_by_label("Current password").fill("velvet harbour thistle 31")
+        page.get_by_label("New password", exact=False).first.fill("marble lantern fjord 58")
+        page.get_by_label("New password again").fill("marble lantern fjord 58")
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_role("status")).to_contain_text("Your password is changed")
+        page.get_by_role("link", name="Queue").click()
+        expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+        assert page.dialogs == []
+    finally:
+        admin_context.close()

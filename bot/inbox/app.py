@@ -7,55 +7,52 @@ POST /inbox/c/<public_id>/{take,reply,handback,resolve,note}
 GET  /inbox/flag/<id>         a flag with no conversation; POST .../take, .../resolve
 GET  /inbox/tasks             open tasks; POST /inbox/tasks/<id>/done
 GET  /inbox/report[?year=Y]   CAN005 figures of the user's practices (an admin: every practice), counts only
-GET  /inbox/users             admins: users; POST /inbox/users (add), /inbox/users/<id>/unlock
-GET  /inbox/login, POST /inbox/login, POST /inbox/logout
+Sign-in, a user's own account and the administrators' users page: bot/inbox/accounts.py.
 
 Every request needs a session (bot/inbox/auth.py) except the sign-in page and the two static files;
 every POST needs the session's CSRF token; a user sees only the practices in `user_practices`
 (anything else is 404). Every page view and action is written to the audit log, without message text.
 Pages are Jinja2 templates with autoescape: patient text is only ever shown as text, and the
 Content-Security-Policy allows scripts from this site only (no inline script, no event handlers).
-Database work runs in a worker thread so the SMS webhooks on the same event loop are never held up.
+Database work runs in a worker thread so the SMS webhooks on the same event loop are never held up
+(bot/inbox/web.py).
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
 import logging
 import re
-from dataclasses import dataclass, field
+import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
 from uuid import uuid4
 
-import jinja2
 from sanic import Blueprint
 from sanic.request import Request
-from sanic.response import HTTPResponse, html, json, redirect, text
+from sanic.response import HTTPResponse, json, redirect, text
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 from bot import booking, outbox, records, reporting
 from bot.clock import london_day_start_utc, to_london
 from bot.concerns import AREAS
 from bot.config import Settings
-from bot.db import session_scope
 from bot.inbox import auth
+from bot.inbox.accounts import add_account_routes
+from bot.inbox.web import PREFIX, Scope, Web, field_of
 from bot.inbox.escalation import escalation_minutes
 from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage, Note,
-                        OutboundMessage, Outcome, Patient, Practice, RoutingDecision, Task, User, UserPractice, utcnow)
+                        OutboundMessage, Outcome, Patient, Practice, RoutingDecision, Task, User)
 from bot.scripts import ScriptError, script_for
 from bot.sms import segment_count
 
 log = logging.getLogger(__name__)
-PREFIX = "/inbox"
-TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")
+QUEUE_JS = (STATIC / "queue.js").read_text(encoding="utf-8")
+STYLESHEET = (STATIC / "inbox.css").read_text(encoding="utf-8")
 MAX_REPLY_CHARS = 1600
 MAX_NOTE_CHARS = 2000
 POLL_AUDIT_EVERY = dt.timedelta(minutes=5)
 PUBLIC_ID = re.compile(r"^[0-9a-f]{32}$")
-CSRF_ERROR = "missing or wrong CSRF token"
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -89,8 +86,6 @@ DONE_MESSAGES = {
     "noted": "Note added.",
     "task_done": "Task marked as done.",
     "acknowledged": "Flag taken.",
-    "user_added": "User added.",
-    "unlocked": "User unlocked.",
 }
 
 
@@ -141,36 +136,6 @@ def sla_of(flag: Flag, now: dt.datetime, minutes: float) -> tuple[str, str]:
         return f"{duration(deadline - now)} left ({target})", "due"
     suffix = "; duty clinician texted" if flag.escalated_at else ""
     return f"OVERDUE by {duration(now - deadline)}{suffix}", "breached"
-
-
-def _field(request: Request, name: str) -> str:
-    try:
-        value = request.form.get(name)
-    except Exception:  # a body that is not a form
-        return ""
-    return value if isinstance(value, str) else ""
-
-
-def _cookie(response: HTTPResponse, name: str, value: str, secure: bool, max_age: int) -> None:
-    response.cookies[name] = value
-    response.cookies[name]["path"] = auth.COOKIE_PATH
-    response.cookies[name]["httponly"] = True
-    response.cookies[name]["samesite"] = "Strict"
-    response.cookies[name]["max-age"] = max_age
-    if secure:
-        response.cookies[name]["secure"] = True
-
-
-@dataclass
-class Scope:
-    """What one request works with: the database session, the signed-in user and the time."""
-    session: Session
-    viewer: auth.Viewer
-    now: dt.datetime
-    after_commit: list = field(default_factory=list)  # called once the transaction is committed
-
-    def audit(self, action: str, target: Optional[str] = None, detail: Optional[str] = None) -> None:
-        auth.audit(self.session, self.viewer.user_id, action, target, detail)
 
 
 # -- reading the data a user may see ------------------------------------------------------------------
@@ -379,54 +344,8 @@ def support_view(session, conversation: Conversation) -> dict:
 def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blueprint:
     """The inbox pages. `wake_sender` tells the gateway's sender a text is waiting."""
     bp = Blueprint("inbox", url_prefix=PREFIX)
-    templates = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                                   undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    secure_cookies = settings.public_base_url.startswith("https")
-    url = settings.database_url
-
-    def render(name: str, status: int = 200, **context: Any) -> HTTPResponse:
-        context.setdefault("viewer", None)
-        context.setdefault("notice", "")
-        context.setdefault("error", "")
-        return html(templates.get_template(name).render(**context), status=status)
-
-    def error_page(viewer: Optional[auth.Viewer], status: int, message: str) -> HTTPResponse:
-        return render("error.html", status=status, viewer=viewer, status_code=status, message=message)
-
-    def guarded(kind: str = "page", admin: bool = False):
-        """Run a handler in a worker thread with a signed-in user, a checked CSRF token on POST and
-        one database transaction. The handler gets (request, scope, **route parameters)."""
-        def decorate(body: Callable[..., HTTPResponse]):
-            def run(request: Request, params: dict) -> HTTPResponse:
-                now = utcnow()
-                with session_scope(url) as session:
-                    viewer = auth.load_session(session, request.cookies.get(auth.SESSION_COOKIE), now)
-                    if viewer is None:
-                        if kind == "json":
-                            return json({"error": "not signed in"}, status=401)
-                        return redirect(f"{PREFIX}/login", status=303)
-                    scope = Scope(session, viewer, now)
-                    if request.method == "POST" and not auth.csrf_ok(viewer.csrf_token, _field(request, "csrf")):
-                        scope.audit("csrf_refused", request.path[:100])
-                        return error_page(viewer, 403, CSRF_ERROR)
-                    if admin and not viewer.is_admin:
-                        scope.audit("forbidden", request.path[:100])
-                        return error_page(viewer, 403, "Only administrators can manage users.")
-                    response = body(request, scope, **params)
-                for callback in scope.after_commit:
-                    callback()
-                return response
-
-            @functools.wraps(body)
-            async def handler(request: Request, **params: Any) -> HTTPResponse:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(None, run, request, params)
-            return handler
-        return decorate
-
-    def not_found(scope: Scope, target: str) -> HTTPResponse:
-        scope.audit("not_found", target[:100])
-        return error_page(scope.viewer, 404, "There is nothing here, or it belongs to a practice you cannot see.")
+    web = Web(settings)
+    render, error_page, guarded, not_found = web.render, web.error_page, web.guarded, web.not_found
 
     @bp.middleware("response")
     async def security_headers(request: Request, response: HTTPResponse) -> None:
@@ -445,72 +364,31 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         return text(QUEUE_JS, content_type="application/javascript; charset=utf-8",
                     headers={"Cache-Control": "no-cache"})
 
-    # -- signing in and out --
-
-    def login_page(request: Request, status: int = 200, error: str = "", username: str = "") -> HTTPResponse:
-        token = request.cookies.get(auth.LOGIN_CSRF_COOKIE) or ""
-        if not re.fullmatch(r"[A-Za-z0-9_-]{20,100}", token):
-            token = auth.secrets.token_urlsafe(32)
-        response = render("login.html", status=status, csrf=token, error=error, username=username)
-        _cookie(response, auth.LOGIN_CSRF_COOKIE, token, secure_cookies, 3600)
-        return response
-
-    def login_get(request: Request) -> HTTPResponse:
-        with session_scope(url) as session:
-            if auth.load_session(session, request.cookies.get(auth.SESSION_COOKIE)) is not None:
-                return redirect(f"{PREFIX}/", status=303)
-        return login_page(request)
-
-    def login_post(request: Request) -> HTTPResponse:
-        if not auth.csrf_ok(request.cookies.get(auth.LOGIN_CSRF_COOKIE), _field(request, "csrf")):
-            return error_page(None, 403, CSRF_ERROR)
-        username, password = _field(request, "username")[:100], _field(request, "password")[:200]
-        if not username or not password:
-            return login_page(request, 400, "Enter your username and password.", username)
-        result = auth.authenticate(url, username, password)
-        with session_scope(url) as session:
-            if not result.ok:
-                action = "login_locked" if result.locked else "login_failed"
-                auth.audit(session, result.user_id, action, f"user:{result.user_id}" if result.user_id else None,
-                           None if result.user_id else "unknown username")
-                failed = True
-            else:
-                auth.end_session(session, request.cookies.get(auth.SESSION_COOKIE) or "")
-                token = auth.start_session(session, result.user_id)
-                auth.audit(session, result.user_id, "login", f"user:{result.user_id}")
-                failed = False
-        if failed:
-            return login_page(request, 401, result.message, username)
-        response = redirect(f"{PREFIX}/", status=303)
-        _cookie(response, auth.SESSION_COOKIE, token, secure_cookies, auth.SESSION_HOURS * 3600)
-        _cookie(response, auth.LOGIN_CSRF_COOKIE, "", secure_cookies, 0)
-        return response
-
-    @bp.get("/login", name="inbox_login")
-    async def login(request: Request) -> HTTPResponse:
-        return await asyncio.get_running_loop().run_in_executor(None, login_get, request)
-
-    @bp.post("/login", name="inbox_login_post")
-    async def login_submit(request: Request) -> HTTPResponse:
-        return await asyncio.get_running_loop().run_in_executor(None, login_post, request)
-
-    @bp.post("/logout", name="inbox_logout")
-    @guarded()
-    def logout(request: Request, scope: Scope) -> HTTPResponse:
-        auth.end_session(scope.session, request.cookies.get(auth.SESSION_COOKIE) or "")
-        scope.audit("logout", f"user:{scope.viewer.user_id}")
-        response = redirect(f"{PREFIX}/login", status=303)
-        _cookie(response, auth.SESSION_COOKIE, "", secure_cookies, 0)
-        return response
+    add_account_routes(bp, web)
 
     # -- the queue --
+
+    shown_last: dict[int, tuple[frozenset, dt.datetime]] = {}
+    shown_lock = threading.Lock()
+
+    def remember_shown(scope: Scope, items: list[dict[str, Any]]) -> bool:
+        """Note what the user's queue now shows; True when that differs from what was last audited
+        for them, or was audited more than POLL_AUDIT_EVERY ago."""
+        keys = frozenset(item["key"] for item in items)
+        with shown_lock:
+            last = shown_last.get(scope.viewer.user_id)
+            changed = last is None or last[0] != keys or scope.now - last[1] >= POLL_AUDIT_EVERY
+            if changed:
+                shown_last[scope.viewer.user_id] = (keys, scope.now)
+        return changed
 
     @bp.get("/", name="inbox_queue")
     @guarded()
     def queue(request: Request, scope: Scope) -> HTTPResponse:
         minutes = escalation_minutes(settings)
         items = build_queue(scope, minutes)
-        scope.audit("view_queue", None, f"{len(items)} items")
+        scope.audit_shown("view_queue", [item["key"] for item in items])
+        remember_shown(scope, items)
         return render("queue.html", viewer=scope.viewer, items=items, updated=clock(scope.now, with_date=False),
                       minutes=f"{minutes:g}")
 
@@ -518,12 +396,9 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
     @guarded(kind="json")
     def queue_json(request: Request, scope: Scope) -> HTTPResponse:
         items = build_queue(scope, escalation_minutes(settings))
-        # The page polls every 3 s: one audit line per user per 5 minutes of polling is enough.
-        recent = scope.session.scalar(select(AuditEntry.id).where(
-            AuditEntry.user_id == scope.viewer.user_id, AuditEntry.action == "view_queue_json",
-            AuditEntry.at > scope.now - POLL_AUDIT_EVERY).limit(1))
-        if recent is None:
-            scope.audit("view_queue_json", None, "queue refreshes (logged at most every 5 minutes)")
+        # The page polls every 3 s: audited when what it shows changes, or every 5 minutes.
+        if remember_shown(scope, items):
+            scope.audit_shown("view_queue_json", [item["key"] for item in items])
         return json({"items": items, "updated": clock(scope.now, with_date=False)},
                     headers={"Cache-Control": "no-store"})
 
@@ -576,7 +451,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         conversation = _conversation_for(scope, public_id)
         if conversation is None:
             return not_found(scope, f"conversation:{public_id[:40]}")
-        body = _field(request, "text").strip()
+        body = field_of(request, "text").strip()
         patient = scope.session.get(Patient, conversation.patient_id) if conversation.patient_id else None
         problem = ""
         if conversation.status != "handed_over":
@@ -634,7 +509,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         conversation = _conversation_for(scope, public_id)
         if conversation is None:
             return not_found(scope, f"conversation:{public_id[:40]}")
-        kind = _field(request, "outcome")
+        kind = field_of(request, "outcome")
         if kind and kind not in records.OUTCOME_CLUSTERS:
             return show_conversation(scope, conversation, status=400, error="Choose an outcome from the list.")
         session, now = scope.session, scope.now
@@ -655,7 +530,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
             outcome = records.record_outcome(session, conversation, kind, code=code,
                                              note=f"recorded by {scope.viewer.username} in the inbox")
             detail += f"; outcome {kind} (outcome:{outcome.id})"
-        if _field(request, "close") == "yes" and conversation.status != "closed":
+        if field_of(request, "close") == "yes" and conversation.status != "closed":
             records.close(session, conversation, "closed by a coordinator")
             conversation.assigned_user_id = None
             detail += "; conversation closed"
@@ -668,7 +543,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         conversation = _conversation_for(scope, public_id)
         if conversation is None:
             return not_found(scope, f"conversation:{public_id[:40]}")
-        body = _field(request, "text").strip()
+        body = field_of(request, "text").strip()
         if not body or len(body) > MAX_NOTE_CHARS:
             error = "Write a note first." if not body else \
                 f"Notes can be at most {MAX_NOTE_CHARS} characters (this one has {len(body)})."
@@ -748,7 +623,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         tasks = [dict(task=t, kind=humanise(t.kind), conversation=c, message=m,
                       practice=names.get(t.practice_id or (c.practice_id if c else None), ""),
                       waiting=duration(scope.now - t.created_at), created=clock(t.created_at)) for t, c, m in rows]
-        scope.audit("view_tasks", None, f"{len(tasks)} open tasks")
+        scope.audit_shown("view_tasks", [f"task:{row['task'].id}" for row in tasks])
         return render("tasks.html", viewer=scope.viewer, tasks=tasks,
                       notice=DONE_MESSAGES.get(request.args.get("done", ""), ""))
 
@@ -761,7 +636,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         if task.status == "open":
             task.status, task.closed_at = "done", scope.now
         scope.audit("task_done", f"task:{task.id}", f"kind {task.kind}")
-        if _field(request, "back") == "conversation" and task.conversation_id is not None:
+        if field_of(request, "back") == "conversation" and task.conversation_id is not None:
             conversation = scope.session.get(Conversation, task.conversation_id)
             return back_to(conversation, "task_done")
         return redirect(f"{PREFIX}/tasks?done=task_done", status=303)
@@ -786,220 +661,4 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         return render("report.html", viewer=scope.viewer, year=int(wanted), current=current,
                       view=reporting.page_context(report) if report else None)
 
-    # -- users (administrators) --
-
-    def users_view(scope: Scope, status: int = 200, error: str = "", notice: str = "",
-                   form: Optional[dict] = None) -> HTTPResponse:
-        session = scope.session
-        practices = session.scalars(select(Practice).order_by(Practice.name)).all()
-        names = {p.id: f"{p.name} ({p.ods_code})" for p in practices}
-        links: dict[int, list[str]] = {}
-        for user_id, practice_id in session.execute(select(UserPractice.user_id, UserPractice.practice_id)):
-            links.setdefault(user_id, []).append(names.get(practice_id, str(practice_id)))
-        users = [dict(user=u, practices=sorted(links.get(u.id, [])),
-                      locked=bool(u.locked_until and u.locked_until > scope.now),
-                      locked_until=clock(u.locked_until)) for u in
-                 session.scalars(select(User).order_by(User.username))]
-        return render("users.html", status=status, viewer=scope.viewer, users=users, practices=practices,
-                      error=error, notice=notice, form=form or {"username": "", "phone": "", "role": "coordinator",
-                                                                "practices": []})
-
-    @bp.get("/users", name="inbox_users")
-    @guarded(admin=True)
-    def users_page(request: Request, scope: Scope) -> HTTPResponse:
-        scope.audit("view_users")
-        return users_view(scope, notice=DONE_MESSAGES.get(request.args.get("done", ""), ""))
-
-    @bp.post("/users", name="inbox_users_add")
-    @guarded(admin=True)
-    def users_add(request: Request, scope: Scope) -> HTTPResponse:
-        try:
-            chosen = [int(v) for v in request.form.getlist("practice") or []]
-        except (ValueError, TypeError):
-            chosen = []
-        form = {"username": _field(request, "username"), "phone": _field(request, "phone"),
-                "role": _field(request, "role") or "coordinator", "practices": chosen}
-        practices = scope.session.scalars(select(Practice).where(Practice.id.in_(chosen))).all() if chosen else []
-        try:
-            with scope.session.begin_nested():
-                user = auth.create_user(scope.session, form["username"], _field(request, "password"), practices,
-                                        role=form["role"], phone=form["phone"])
-        except auth.AccountError as exc:
-            return users_view(scope, status=400, error=f"The user was not added: {exc}.", form=form)
-        scope.audit("add_user", f"user:{user.id}", f"role {user.role}; practices {sorted(p.id for p in practices)}")
-        return redirect(f"{PREFIX}/users?done=user_added", status=303)
-
-    @bp.post("/users/<user_id:int>/unlock", name="inbox_users_unlock")
-    @guarded(admin=True)
-    def users_unlock(request: Request, scope: Scope, user_id: int) -> HTTPResponse:
-        if _row(scope, User, user_id) is None:
-            return not_found(scope, f"user:{user_id}")
-        auth.unlock(scope.session, user_id)
-        scope.audit("unlock_user", f"user:{user_id}")
-        return redirect(f"{PREFIX}/users?done=unlocked", status=303)
-
     return bp
-
-
-# -- the two static files ---------------------------------------------------------------------------
-
-QUEUE_JS = r"""/* Refreshes the coordinator queue every 3 seconds. Builds rows with textContent only. */
-(function () {
-  "use strict";
-  var rows = document.getElementById("queue-rows");
-  if (!rows) { return; }
-  var updated = document.getElementById("queue-updated");
-  var empty = document.getElementById("queue-empty");
-  var table = document.getElementById("queue-table");
-  var baseTitle = "Coordinator inbox";
-
-  function cell(tr, value, className) {
-    var td = document.createElement("td");
-    if (className) { td.className = className; }
-    td.textContent = value || "";
-    tr.appendChild(td);
-    return td;
-  }
-
-  function render(data) {
-    var fragment = document.createDocumentFragment();
-    var urgent = 0;
-    data.items.forEach(function (item) {
-      if (item.priority === "urgent" && item.sla_state !== "met" && item.sla_state !== "late") { urgent += 1; }
-      var tr = document.createElement("tr");
-      tr.className = "row row-" + item.priority;
-      tr.setAttribute("data-key", item.key);
-      var tagCell = document.createElement("td");
-      var tag = document.createElement("strong");
-      tag.className = "tag tag-" + item.priority;
-      tag.textContent = item.label;
-      tagCell.appendChild(tag);
-      tr.appendChild(tagCell);
-      var what = cell(tr, item.kind, "what");
-      if (item.category) {
-        var category = document.createElement("span");
-        category.className = "hint";
-        category.textContent = item.category;
-        what.appendChild(document.createElement("br"));
-        what.appendChild(category);
-      }
-      cell(tr, item.evidence, "evidence");
-      cell(tr, item.practice);
-      cell(tr, item.waiting, "waiting");
-      cell(tr, item.sla, "sla sla-" + item.sla_state);
-      cell(tr, item.taken_by);
-      var open = document.createElement("td");
-      if (typeof item.url === "string" && item.url.indexOf("/inbox/") === 0) {
-        var link = document.createElement("a");
-        link.className = "button button-small";
-        link.href = item.url;
-        link.textContent = "Open";
-        open.appendChild(link);
-      }
-      tr.appendChild(open);
-      fragment.appendChild(tr);
-    });
-    while (rows.firstChild) { rows.removeChild(rows.firstChild); }
-    rows.appendChild(fragment);
-    table.hidden = data.items.length === 0;
-    empty.hidden = data.items.length !== 0;
-    document.title = (urgent ? "(" + urgent + " urgent) " : "") + baseTitle;
-    updated.textContent = "Updated " + data.updated;
-  }
-
-  function poll() {
-    fetch("/inbox/queue.json", {credentials: "same-origin", cache: "no-store", headers: {"Accept": "application/json"}})
-      .then(function (response) {
-        if (response.status === 401) { window.location.assign("/inbox/login"); return null; }
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.json();
-      })
-      .then(function (data) { if (data) { render(data); } })
-      .catch(function () { updated.textContent = "Could not refresh the queue: trying again"; })
-      .then(function () { window.setTimeout(poll, 3000); });
-  }
-  window.setTimeout(poll, 3000);
-})();
-"""
-
-STYLESHEET = r"""/* Coordinator inbox: plain, NHS-like (blue header, Arial, clear tags, large targets). */
-* { box-sizing: border-box; }
-html { font-family: Arial, "Helvetica Neue", sans-serif; font-size: 16px; color: #212b32; background: #f0f4f5; }
-body { margin: 0; line-height: 1.45; }
-a { color: #005eb8; }
-a:visited { color: #330072; }
-a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 4px solid #ffeb3b; outline-offset: 0; box-shadow: 0 4px 0 #212b32; }
-.wrap { max-width: 1200px; margin: 0 auto; padding: 0 20px; }
-.app-header { background: #005eb8; color: #fff; }
-.app-header .wrap { display: flex; align-items: center; flex-wrap: wrap; gap: 8px 24px; min-height: 64px; }
-.brand { color: #fff !important; font-weight: bold; font-size: 1.25rem; text-decoration: none; margin-right: auto; }
-.brand small { font-weight: normal; font-size: 0.9rem; opacity: 0.9; }
-.app-header nav { display: flex; align-items: center; gap: 18px; flex-wrap: wrap; }
-.app-header nav a { color: #fff; font-weight: bold; }
-.app-header .who { opacity: 0.9; }
-.app-header .link { background: none; border: 0; color: #fff; text-decoration: underline; cursor: pointer; font: inherit; padding: 0; }
-main { padding: 24px 0 48px; }
-h1 { font-size: 2rem; margin: 0 0 16px; }
-h2 { font-size: 1.4rem; margin: 28px 0 12px; }
-h3 { font-size: 1.1rem; margin: 16px 0 8px; }
-.hint { color: #4c6272; font-size: 0.95rem; }
-.panel { background: #fff; border: 1px solid #d8dde0; padding: 16px 20px; margin-bottom: 20px; }
-.notice { background: #fff; border-left: 8px solid #007f3b; padding: 12px 16px; margin-bottom: 20px; }
-.error { background: #fff; border: 4px solid #d5281b; padding: 12px 16px; margin-bottom: 20px; color: #212b32; }
-.error strong { color: #d5281b; }
-table { width: 100%; border-collapse: collapse; background: #fff; }
-th, td { text-align: left; vertical-align: top; padding: 10px 12px; border-bottom: 1px solid #d8dde0; }
-th { background: #e8edee; font-size: 0.95rem; }
-tr.row-urgent td:first-child { border-left: 6px solid #d5281b; }
-tr.row-soon td:first-child { border-left: 6px solid #ffb81c; }
-tr.row-task td:first-child, tr.row-conversation td:first-child { border-left: 6px solid #005eb8; }
-.tag { display: inline-block; padding: 2px 8px; font-size: 0.85rem; font-weight: bold; text-transform: uppercase; letter-spacing: 0.02em; border: 2px solid currentColor; white-space: nowrap; }
-.tag-urgent { color: #fff; background: #d5281b; border-color: #d5281b; }
-.tag-soon { color: #212b32; background: #ffb81c; border-color: #ffb81c; }
-.tag-task { color: #005eb8; background: #fff; }
-.tag-conversation { color: #330072; background: #fff; }
-.tag-closed { color: #4c6272; background: #fff; }
-.tag-done { color: #007f3b; background: #fff; }
-.evidence { font-style: italic; overflow-wrap: anywhere; }
-.sla-breached { color: #d5281b; font-weight: bold; }
-.sla-due { color: #212b32; font-weight: bold; }
-.sla-met { color: #007f3b; }
-.sla-late { color: #8a1538; }
-.waiting { white-space: nowrap; }
-.button { display: inline-block; background: #007f3b; color: #fff !important; border: 0; border-bottom: 3px solid #00401e; padding: 10px 16px; font: inherit; font-weight: bold; text-decoration: none; cursor: pointer; }
-.button:hover { background: #00662f; }
-.button-secondary { background: #4c6272; border-bottom-color: #263139; }
-.button-secondary:hover { background: #384853; }
-.button-warning { background: #d5281b; border-bottom-color: #6b140e; }
-.button-warning:hover { background: #aa2016; }
-.button-small { padding: 6px 12px; font-size: 0.95rem; }
-form.inline { display: inline; }
-label { display: block; font-weight: bold; margin: 12px 0 4px; }
-input[type=text], input[type=password], input[type=tel], select, textarea { font: inherit; width: 100%; max-width: 32em; padding: 8px; border: 2px solid #4c6272; background: #fff; }
-textarea { max-width: none; min-height: 7em; }
-.checkbox label { display: inline; font-weight: normal; }
-.layout { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 24px; }
-@media (max-width: 900px) { .layout { grid-template-columns: 1fr; } }
-dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0; }
-dl.summary dt { font-weight: bold; }
-dl.summary dd { margin: 0; }
-.transcript { list-style: none; margin: 0; padding: 0; }
-.msg { background: #fff; border: 1px solid #d8dde0; padding: 10px 14px; margin: 0 0 10px; max-width: 85%; }
-.msg-in { border-left: 6px solid #005eb8; }
-.msg-out { margin-left: auto; border-right: 6px solid #768692; background: #f8fafb; }
-.msg-flagged { border-left-color: #d5281b; background: #fff5f4; }
-.msg .meta { font-size: 0.9rem; color: #4c6272; margin-bottom: 4px; }
-.msg .meta strong { color: #212b32; }
-.msg .body { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; font-family: inherit; font-size: 1rem; }
-.msg .status-bad { color: #d5281b; font-weight: bold; }
-.flag { border: 1px solid #d8dde0; border-left: 8px solid #ffb81c; background: #fff; padding: 10px 14px; margin-bottom: 10px; }
-.flag-urgent { border-left-color: #d5281b; }
-.flag-resolved { border-left-color: #768692; opacity: 0.85; }
-.actions form { margin-bottom: 16px; }
-.list-plain { list-style: none; padding: 0; margin: 0; }
-.list-plain li { background: #fff; border: 1px solid #d8dde0; padding: 8px 12px; margin-bottom: 8px; }
-.note-text { white-space: pre-wrap; overflow-wrap: anywhere; }
-.empty { background: #fff; border: 1px solid #d8dde0; padding: 24px; font-size: 1.1rem; }
-.login { max-width: 28em; }
-.status-line { display: flex; justify-content: space-between; align-items: baseline; flex-wrap: wrap; gap: 8px; }
-"""
