@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 from sqlalchemy import select
@@ -274,6 +275,23 @@ def cmd_users_change(args: argparse.Namespace) -> int:
         auth.audit(session, None, action, f"user:{user.id}", f"by the outreach command, OS user {who}",
                    source=f"cli:{who}")
     print(done)
+    return 0
+
+
+def cmd_safety_corpus_export(args: argparse.Namespace) -> int:
+    from bot import safety_feedback
+    from bot.db import session_scope
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        print(f"outreach: error: {out.parent} is not a folder", file=sys.stderr)
+        return 2
+    out.touch(mode=0o600, exist_ok=True)  # patients' words, even without names: owner-only
+    os.chmod(out, 0o600)
+    with session_scope(load_settings().database_url) as session:
+        count, patients = safety_feedback.export(session, out, args.since)
+        _audit_shown(session, "safety_corpus_export", patients)
+    print(f"{count} marked texts written to {out} (names, numbers and dates replaced; read each before use)")
     return 0
 
 
@@ -557,6 +575,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", help="a UTF-8 text file, one message per line, or - for standard input")
     check.add_argument("--rules-only", action="store_true", help="skip the NLU's second net (no Rasa needed)")
     check.set_defaults(func=cmd_safety_check)
+
+    corpus = sub.add_parser("safety-corpus", help="texts coordinators marked for the safety screen's corpus") \
+        .add_subparsers(dest="corpus_command", required=True, metavar="COMMAND")
+    corpus_export = corpus.add_parser("export", help="write the marked texts, without names or numbers, with their "
+                                                     "labels, as CSV for the clinical safety officer; audited")
+    corpus_export.add_argument("--out", required=True, metavar="FILE", help="the CSV file to write (owner-only)")
+    corpus_export.add_argument("--since", type=_iso_date, default=None, metavar="YYYY-MM-DD",
+                               help="only labels given on or after this date")
+    corpus_export.set_defaults(func=cmd_safety_corpus_export)
 
     processor = sub.add_parser("processor", help="run the background process (turns, sender, retries, escalation)")
     processor.set_defaults(func=cmd_processor)

@@ -207,6 +207,20 @@ class Flag(Base):
     resolved_at = Column(DateTime, nullable=True)
 
 
+class SafetyLabel(Base):
+    """A person's judgement of what the safety screen did with one patient text: it should have been
+    flagged (clinical or safeguarding), or its flag was not a concern. Exported, without names or
+    numbers, for the clinical safety officer to add to the screen's corpus (bot/safety_feedback.py)."""
+
+    __tablename__ = "safety_labels"
+    id = Column(Integer, primary_key=True)
+    inbound_message_id = Column(Integer, ForeignKey("inbound_messages.id"), nullable=False, unique=True)
+    label = Column(String(20), nullable=False)  # clinical | safeguarding | not_a_concern
+    screen_said = Column(String(20), nullable=False)  # what the screen did: clinical | safeguarding | review | none
+    user_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    created_at = Column(DateTime, default=utcnow, nullable=False)
+
+
 class Task(Base):
     """Work for a coordinator: a callback, a wrong number, a message the bot could not handle."""
 

@@ -6,12 +6,14 @@ messages are written straight into the database, as the processor would write th
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
 import hashlib
 import itertools
 import os
 import re
+import stat
 import subprocess
 import sys
 import uuid
@@ -31,7 +33,7 @@ from bot.inbox import auth
 from bot.inbox.escalation import ESCALATION_TEXT, escalate_overdue
 from bot import booking, records
 from bot.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, LoginAttempt, Note, OutboundMessage,
-                        Outcome, Patient, Practice, Task, User, WebSession, utcnow)
+                        Outcome, Patient, Practice, SafetyLabel, Task, User, WebSession, utcnow)
 from bot.outreach import ensure_practice
 from bot.scripts import script_for
 from bot.sender import Sender
@@ -1123,3 +1125,48 @@ def test_queue_and_task_views_record_which_items_were_shown(inbox):
     assert len(tasks) == 1 and f"task:{task_id}" in tasks[0]  # with the flag's own task
     polls = [detail for action, _target, detail in rows if action == "view_queue_json"]
     assert len(polls) == 1 and f"task:{second}" in polls[0]
+
+
+def test_coordinators_mark_missed_flags_and_false_alarms_and_the_export_has_no_names_or_numbers(inbox, tmp_path):
+    y1 = practice_id(inbox.db, "Y00001")
+    chat = new_conversation(inbox.db, y1, first_name="Rosalind", last_name="Pemberton")
+    missed = patient_text(inbox.db, chat, "Rosalind here, 12/03/1961. Been putting my tablets by in a drawer, "
+                                          "just in case. Call me on 07700 900 123")
+    flag_id = new_flag(inbox.db, chat, y1, "had a temp of 38 after my flu jab but fine now")
+    with session_scope(inbox.db) as session:
+        alarm = session.get(Flag, flag_id).inbound_message_id
+    other = patient_text(inbox.db, new_conversation(inbox.db, y1), "someone else's text")
+    username = new_user(inbox.db, [y1])
+    browser = signed_in(inbox, username)
+    browser.get(f"/c/{chat.public_id}")
+    assert browser.post(f"/c/{chat.public_id}/label", {"message": missed, "label": "safeguarding"}).status_code == 303
+    assert browser.post(f"/c/{chat.public_id}/label", {"message": alarm, "label": "not_a_concern"}).status_code == 303
+    page = browser.get(f"/c/{chat.public_id}").text
+    assert "Marked: should have been flagged: safeguarding." in page and "Marked: flagged, but not a concern." in page
+    # Bad input: an unknown label, a text that was never flagged called a false alarm, another
+    # conversation's text: each refused with the reason, nothing stored.
+    for form, reason in (({"message": missed, "label": "urgent"}, "unknown label"),
+                         ({"message": missed, "label": "not_a_concern"}, "was not flagged"),
+                         ({"message": other, "label": "clinical"}, "Choose one of the patient"),
+                         ({"message": "x", "label": "clinical"}, "Choose one of the patient")):
+        refused = browser.post(f"/c/{chat.public_id}/label", form)
+        assert refused.status_code == 400 and reason in refused.text, form
+    with session_scope(inbox.db) as session:
+        labels = dict(session.execute(select(SafetyLabel.inbound_message_id, SafetyLabel.label)).all())
+    assert labels[missed] == "safeguarding" and labels[alarm] == "not_a_concern" and other not in labels
+    assert "label_text" in actions_of(inbox.db, username)
+
+    out = tmp_path / "marked.csv"
+    done = cli(inbox, "safety-corpus", "export", "--out", str(out))
+    assert done.returncode == 0 and "marked texts written" in done.stdout, done.stderr
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    rows = {row["kind"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    assert rows["safeguarding"]["text"] == ("[name] here, [date]. Been putting my tablets by in a drawer, "
+                                            "just in case. Call me on [number]")
+    assert rows["safeguarding"]["screen_said"] == "none"
+    assert rows["none"]["screen_said"] == "clinical" and "flu jab" in rows["none"]["text"]
+    with session_scope(inbox.db) as session:
+        audited = session.scalars(select(AuditEntry.target).where(AuditEntry.action == "safety_corpus_export")).all()
+    assert f"patient:{chat.patient_id}" in audited
+    missing = cli(inbox, "safety-corpus", "export", "--out", str(tmp_path / "no" / "such" / "folder.csv"))
+    assert missing.returncode == 2 and "is not a folder" in missing.stderr

@@ -40,3 +40,52 @@ def test_a_flag_from_an_unknown_number_past_its_limit_still_gets_the_safety_net(
     text_from(settings, PESTER, "hello", T)
     text_from(settings, PESTER, "I want to kill myself", T + dt.timedelta(minutes=5))
     assert replies_to(settings, PESTER) == ["unknown_number", "safety_net"]
+
+
+def test_a_red_flag_sent_into_a_flood_is_processed_before_the_texts_waiting_ahead_of_it(settings):
+    """Issue 12, finding 4: the background process used to take numbers in arrival order, so a flag
+    behind 1,000 texts from unknown numbers waited for all of them. Now the rules take an early look
+    at every new text and a flagged one's number goes to the front of the queue."""
+    import threading
+    import uuid
+
+    from bot.dialogue import RasaClient
+    from bot.processor import Processor
+
+    def store(number: str, body: str) -> int:
+        with session_scope(settings.database_url) as session:
+            message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number=number,
+                                     to_number="+447700900001", body=body, received_at=T)
+            session.add(message)
+            session.flush()
+            return message.id
+
+    processor = Processor(settings, RasaClient("http://127.0.0.1:9"), workers=1)
+    order: list[str] = []
+    first_started, release, all_done = threading.Event(), threading.Event(), threading.Event()
+    real_process = processor.process
+
+    def process(inbound_id: int) -> bool:
+        with session_scope(settings.database_url) as session:
+            order.append(session.get(InboundMessage, inbound_id).from_number)
+        first_started.set()
+        release.wait(timeout=30)  # the one worker holds the first text until the flag has arrived
+        done = real_process(inbound_id)
+        if len(order) == len(flood) + 1:
+            all_done.set()
+        return done
+
+    processor.process = process  # type: ignore[method-assign]
+    flood = [f"+4477009{n:05d}" for n in range(30000, 30040)]
+    for number in flood:
+        store(number, "hi who is this")
+    processor.sweep()
+    assert first_started.wait(timeout=30)
+    flagged = "+447700939999"
+    store(flagged, "honestly I just want to end it all tonight")
+    processor.sweep()
+    release.set()
+    assert all_done.wait(timeout=60)
+    processor.shutdown()
+    assert order[0] == flood[0] and order[1] == flagged, order[:3]
+    assert replies_to(settings, flagged)[0] == "safety_net"

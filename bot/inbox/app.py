@@ -32,7 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, redirect, text
 from sqlalchemy import func, select, update
 
-from bot import booking, outbox, records, reporting
+from bot import booking, outbox, records, reporting, safety_feedback
 from bot.clock import london_day_start_utc, to_london
 from bot.concerns import AREAS
 from bot.config import Settings
@@ -41,7 +41,7 @@ from bot.inbox.accounts import add_account_routes
 from bot.inbox.web import PREFIX, Scope, Web, field_of
 from bot.inbox.escalation import escalation_minutes
 from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage, Note,
-                        OutboundMessage, Outcome, Patient, Practice, RoutingDecision, Task, User)
+                        OutboundMessage, Outcome, Patient, Practice, RoutingDecision, SafetyLabel, Task, User)
 from bot.scripts import ScriptError, script_for
 from bot.sms import segment_count
 
@@ -84,6 +84,7 @@ DONE_MESSAGES = {
     "handed_back": "Handed back to the assistant. It will answer the patient's next text; nothing was sent now.",
     "resolved": "Resolved.",
     "noted": "Note added.",
+    "labelled": "Thank you: the text is marked for the clinical safety officer's review of the safety screen.",
     "task_done": "Task marked as done.",
     "acknowledged": "Flag taken.",
 }
@@ -283,8 +284,12 @@ def conversation_view(scope: Scope, conversation: Conversation, minutes: float) 
     transcript.sort(key=lambda row: row["sort"])
     flags = session.scalars(select(Flag).where(Flag.conversation_id == conversation.id).order_by(Flag.created_at)).all()
     flagged_ids = {f.inbound_message_id for f in flags}
+    inbound_ids = [m.id for m in inbound]
+    labels = dict(session.execute(select(SafetyLabel.inbound_message_id, SafetyLabel.label).where(
+        SafetyLabel.inbound_message_id.in_(inbound_ids))).all()) if inbound_ids else {}
     for row in transcript:
         row["flagged"] = row["direction"] == "in" and row["id"] in flagged_ids
+        row["label"] = safety_feedback.LABELS.get(labels.get(row["id"], ""), "") if row["direction"] == "in" else ""
     tasks = session.scalars(select(Task).where(Task.conversation_id == conversation.id).order_by(Task.id)).all()
     outcomes = session.scalars(select(Outcome).where(Outcome.conversation_id == conversation.id)
                                .order_by(Outcome.id)).all()
@@ -553,6 +558,28 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         scope.session.flush()
         scope.audit("add_note", f"conversation:{conversation.id}", f"note:{note.id}; {len(body)} characters")
         return back_to(conversation, "noted")
+
+    @bp.post("/c/<public_id:str>/label", name="inbox_label")
+    @guarded()
+    def label_text(request: Request, scope: Scope, public_id: str) -> HTTPResponse:
+        """A coordinator's judgement of the safety screen on one patient text (bot/safety_feedback.py)."""
+        conversation = _conversation_for(scope, public_id)
+        if conversation is None:
+            return not_found(scope, f"conversation:{public_id[:40]}")
+        try:
+            message_id = int(field_of(request, "message"))
+        except ValueError:
+            message_id = 0
+        message = _row(scope, InboundMessage, message_id)
+        if message is None or message.conversation_id != conversation.id:
+            return show_conversation(scope, conversation, status=400, error="Choose one of the patient's texts.")
+        try:
+            label = safety_feedback.mark(scope.session, message, field_of(request, "label"), scope.viewer.user_id)
+        except safety_feedback.FeedbackError as exc:
+            return show_conversation(scope, conversation, status=400, error=f"Not marked: {exc}.")
+        scope.audit("label_text", f"conversation:{conversation.id}",
+                    f"inbound:{message.id}; {label.label}; screen said {label.screen_said}")
+        return back_to(conversation, "labelled")
 
     # -- a flag with no conversation (a number not on the register, or a patient not in a conversation) --
 
