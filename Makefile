@@ -7,6 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 MODEL := models/can005.tar.gz
+SAFETY_MODEL := models/safety.pkl
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
@@ -21,6 +22,7 @@ help:
 	@echo "make run    start the assistant with a simulated SMS network (see README)"
 	@echo "make test   run every test"
 	@echo "make bench  measure turn latency and training time"
+	@echo "make model  train the Rasa model and the safety classifier"
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -44,9 +46,14 @@ $(MODEL): $(VENV)/.installed config.yml domain.yml $(wildcard data/nlu/*.yml) $(
 	@echo "== training the Rasa model"
 	$(RASA) train --data data stories --skip-validation --fixed-model-name can005 --out models --quiet
 
-model: $(MODEL)
+# The safety screen's second net (bot/safety_model.py): about 15 s, plus the rules' figures.
+$(SAFETY_MODEL): $(VENV)/.installed bot/safety_model.py $(wildcard data/safety/writers/*.csv)
+	@echo "== training the safety classifier"
+	$(PY) -m bot.safety_model train --out $@
 
-run: $(MODEL)
+model: $(MODEL) $(SAFETY_MODEL)
+
+run: $(MODEL) $(SAFETY_MODEL)
 	$(PY) -m bot.run
 
 test-rasa: $(MODEL)
@@ -63,7 +70,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
-test-unit: $(MODEL) $(CHROMIUM)
+test-unit: $(MODEL) $(SAFETY_MODEL) $(CHROMIUM)
 	$(PY) -m pytest
 
 # The unit tests whose rules read the clock, run again at instants where calendars go wrong

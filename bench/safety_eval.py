@@ -1,138 +1,117 @@
-"""How well the safety screen does on the labelled set of patient texts (it is not a test).
+"""How well the safety screen does on the held-out writers' texts (it is not a test; the floors
+are in tests/test_safety_heldout.py).
 
-Run from the project root:
+Run from the project root, after `make model`:
 
-    .venv/bin/python bench/safety_eval.py [--csv tests/data/safety_labelled.csv] [--repeat 5]
+    .venv/bin/python bench/safety_eval.py [--model models/safety.pkl] [--json FILE|-]
 
-Prints recall on the texts that must flag (caught with the right kind), the false-alarm rate on
-ordinary texts, how many flags each category raised, per-message timing (p50/p95/max ms, after
-the pipeline is built), and lists every miss, wrong kind, lower-than-labelled severity and false
-alarm. Exits 1 if any must-flag text is missed, so it can gate a change to the vocabulary.
+Measures three screens on tests/data/safety_heldout/writer_*.csv, writers who never saw the rules
+and whose texts the classifier never trained on: the rules alone (`bot.safety.screen`), the
+classifier alone (`bot.safety_model`, flag or review) and the two together (rules OR classifier,
+the rules' kind first). Per writer and per category: recall of clinical and of safeguarding flags
+(a flag or a review counts as caught), kind right (among caught flags given an explicit kind, the
+share with the right kind) and the share of `none` texts sent to a person (any flag or review).
+
+It prints no texts on purpose: the held-out writers are test data, and nothing about the screen
+may be tuned by reading them. Tune with `python -m bot.safety_model train` (cross-validation over
+the training writers) instead.
 """
 from __future__ import annotations
 
 import argparse
-import csv
-import statistics
+import dataclasses
+import json
+import logging
 import sys
-import time
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import safety  # noqa: E402
+from bot import safety, safety_model  # noqa: E402
+from bot.safety_model import Figures, Row, figures  # noqa: E402
 
-SEVERITY_RANK = {"urgent": 0, "soon": 1}
+HELDOUT_DIR = ROOT / "tests" / "data" / "safety_heldout"
+SCREENS = ("rules", "classifier", "combined")
+LABELS = {"rules": "rules alone", "classifier": "classifier alone", "combined": "rules OR classifier"}
+TARGETS = {"recall_clinical": 0.99, "recall_safeguarding": 0.99, "kind_right": 0.95, "person_rate": 0.10}
 
 
-def load(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+def outcomes(rows: list[Row], model: safety_model.SafetyModel) -> dict[str, list[Optional[str]]]:
+    """Each screen's outcome per row: a kind, "review" or None."""
+    safety.warm_up()
+    ruled = [safety.screen(r.text) for r in rows]
+    assessed = [a.outcome for a in model.assess_all(r.text for r in rows)]
+    return {"rules": [f.kind if f else None for f in ruled],
+            "classifier": assessed,
+            "combined": [f.kind if f else a for f, a in zip(ruled, assessed)]}
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+def measure(rows: list[Row], got: dict[str, list[Optional[str]]]) -> dict:
+    """Figures per writer (and all), and recall / person-rate per category, for every screen."""
+    writers = sorted({r.writer for r in rows})
+    groups = {w: [i for i, r in enumerate(rows) if r.writer == w] for w in writers}
+    groups["all"] = list(range(len(rows)))
+    per_writer = {name: {screen: dataclasses.asdict(figures([rows[i].kind for i in idx],
+                                                            [got[screen][i] for i in idx]))
+                         for screen in SCREENS} for name, idx in groups.items()}
+    by_category: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        by_category[(r.kind, r.category)].append(i)
+    per_category = {f"{kind}/{category}": {"n": len(idx), **{screen: sum(1 for i in idx if got[screen][i]) / len(idx)
+                                                              for screen in SCREENS}}
+                    for (kind, category), idx in sorted(by_category.items())}
+    return {"writers": writers, "per_writer": per_writer, "per_category": per_category, "targets": TARGETS}
+
+
+def table(result: dict) -> str:
+    out = [f"held-out writers: {', '.join(result['writers'])} (rows: recall of clinical / safeguarding "
+           "flags, flag or review caught; kind right; none texts sent to a person)", ""]
+    head = f"{'':6}{'screen':22}{'clinical':>10}{'safeguard':>11}{'kind right':>12}{'to person':>11}   flags/none"
+    out.append(head)
+    for name, screens in result["per_writer"].items():
+        for screen in SCREENS:
+            f = Figures(**screens[screen])
+            out.append(f"{name:6}{LABELS[screen]:22}{f.recall_clinical:10.1%}{f.recall_safeguarding:11.1%}"
+                       f"{f.kind_right:12.1%}{f.person_rate:11.1%}   {f.flags}/{f.nones}")
+        out.append("")
+    t = result["targets"]
+    out.append(f"{'':6}{'target':22}{'>=' + format(t['recall_clinical'], '.0%'):>10}"
+               f"{'>=' + format(t['recall_safeguarding'], '.0%'):>11}{'>=' + format(t['kind_right'], '.0%'):>12}"
+               f"{'<=' + format(t['person_rate'], '.0%'):>11}")
+    out += ["", "per category, all held-out writers (flags: share caught; none: share sent to a person):",
+            f"{'category':40}{'n':>5}{'rules':>8}{'classif':>9}{'both':>8}"]
+    for category, c in result["per_category"].items():
+        out.append(f"{category:40}{c['n']:5d}{c['rules']:8.0%}{c['classifier']:9.0%}{c['combined']:8.0%}")
+    return "\n".join(out)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, default=ROOT / "tests" / "data" / "safety_labelled.csv")
-    parser.add_argument("--repeat", type=int, default=5, help="timing passes over the set (default 5)")
-    parser.add_argument("--with-nlu", type=Path, metavar="MODEL", default=None,
-                        help="also run the second net (the NLU's flag intents, as the gateway does) "
-                             "with this trained model, e.g. models/can005.tar.gz")
+    parser.add_argument("--model", type=Path, default=safety_model.DEFAULT_PATH)
+    parser.add_argument("--heldout", type=Path, default=HELDOUT_DIR, help="folder of writer_*.csv")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON ('-': stdout only)")
     args = parser.parse_args()
-
-    rows = load(args.csv)
-    started = time.perf_counter()
-    safety.warm_up()
-    build_s = time.perf_counter() - started
-
-    results = [(row, safety.screen(row["text"])) for row in rows]
-    must = [(row, flag) for row, flag in results if row["expected_kind"]]
-    ordinary = [(row, flag) for row, flag in results if not row["expected_kind"]]
-    caught = [(row, flag) for row, flag in must if flag is not None and flag.kind == row["expected_kind"]]
-    missed = [(row, flag) for row, flag in must if flag is None]
-    wrong_kind = [(row, flag) for row, flag in must if flag is not None and flag.kind != row["expected_kind"]]
-    lower = [(row, flag) for row, flag in caught if row["expected_severity"]
-             and SEVERITY_RANK[flag.severity] > SEVERITY_RANK[row["expected_severity"]]]
-    false_alarms = [(row, flag) for row, flag in ordinary if flag is not None]
-
-    timings = []
-    for _ in range(args.repeat):
-        for row in rows:
-            t = time.perf_counter()
-            safety.screen(row["text"])
-            timings.append((time.perf_counter() - t) * 1000)
-
-    recall = len(caught) / len(must) if must else 1.0
-    fa_rate = len(false_alarms) / len(ordinary) if ordinary else 0.0
-    print(f"labelled set: {args.csv.relative_to(ROOT) if args.csv.is_relative_to(ROOT) else args.csv}")
-    print(f"  {len(rows)} texts: {len(must)} must flag, {len(ordinary)} ordinary")
-    print(f"recall (caught with the right kind): {len(caught)}/{len(must)} = {recall:.1%}")
-    print(f"false-alarm rate on ordinary texts:  {len(false_alarms)}/{len(ordinary)} = {fa_rate:.1%}")
-    print(f"severity lower than labelled:        {len(lower)}")
-    print(f"pipeline build (first call):         {build_s * 1000:.0f} ms")
-    print(f"per message over {len(timings)} calls:       p50 {statistics.median(timings):.2f} ms, "
-          f"p95 {percentile(timings, 95):.2f} ms, max {max(timings):.2f} ms")
-
-    print("\nflags by category (must-flag texts | false alarms):")
-    by_cat = Counter(flag.category for _, flag in must if flag is not None)
-    fa_cat = Counter(flag.category for _, flag in false_alarms)
-    labelled_kind = Counter(row["expected_kind"] for row, _ in must)
-    for category in sorted(set(by_cat) | set(fa_cat), key=lambda c: -by_cat[c]):
-        print(f"  {category:24s} {by_cat[category]:4d} | {fa_cat[category]}")
-    print("labelled kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(labelled_kind.items())))
-    severities = Counter((flag.kind, flag.severity) for _, flag in must if flag is not None)
-    print("flag severities: " + ", ".join(f"{k}/{s} {v}" for (k, s), v in sorted(severities.items())))
-
-    def show(title: str, items: list) -> None:
-        print(f"\n{title}: {len(items)}")
-        for row, flag in items:
-            got = f"{flag.kind}/{flag.severity}/{flag.category} {list(flag.evidence)}" if flag else "no flag"
-            want = f"{row['expected_kind']}/{row['expected_severity']}" if row["expected_kind"] else "no flag"
-            print(f"  - {row['text'][:100]!r}\n      want {want}; got {got}")
-
-    show("MISSED (must flag)", missed)
-    show("WRONG KIND", wrong_kind)
-    show("SEVERITY LOWER THAN LABELLED", lower)
-    show("FALSE ALARMS", false_alarms)
-    if args.with_nlu:
-        nlu_report(args.with_nlu, must, ordinary)
-    return 1 if missed or wrong_kind else 0
-
-
-def nlu_report(model: Path, must: list, ordinary: list) -> None:
-    """Both nets together, as live texts meet them: rules first, then the NLU's flag intents."""
-    import asyncio
-    import logging
-
-    from rasa.core.agent import Agent
-
-    from bot.processor import NLU_FLAG_INTENTS, NLU_FLAG_THRESHOLD
-
     logging.disable(logging.WARNING)
-    agent = Agent.load(str(model))
 
-    def nlu_kind(text: str):
-        ranking = asyncio.run(agent.parse_message(text))["intent_ranking"]
-        for item in ranking:
-            if item["name"] in NLU_FLAG_INTENTS and item["confidence"] >= NLU_FLAG_THRESHOLD:
-                return NLU_FLAG_INTENTS[item["name"]]
-        return None
-
-    extra_alarms = [row for row, flag in ordinary if flag is None and nlu_kind(row["text"])]
-    rules_alarms = sum(1 for _, flag in ordinary if flag is not None)
-    nlu_alone = sum(1 for row, _ in must if nlu_kind(row["text"]) is not None)
-    print(f"\nsecond net (NLU flag intents >= {NLU_FLAG_THRESHOLD}) with {model}:")
-    print(f"  NLU alone catches {nlu_alone}/{len(must)} must-flag texts")
-    print(f"  false alarms added to the rules': {len(extra_alarms)}; both nets together: "
-          f"{rules_alarms + len(extra_alarms)}/{len(ordinary)} = {(rules_alarms + len(extra_alarms)) / len(ordinary):.1%}")
-    for row in extra_alarms:
-        print(f"  - {row['text'][:100]!r}")
+    model = safety_model.load(args.model)
+    if not model.is_current():
+        print(f"warning: {args.model} is older than the training data or code; run `make model`", file=sys.stderr)
+    rows = safety_model.read_rows(safety_model.training_files(args.heldout))
+    result = measure(rows, outcomes(rows, model))
+    t = model.thresholds
+    result["thresholds"] = {"clinical": t.clinical, "safeguarding": t.safeguarding, "review": t.review}
+    if args.json == "-":
+        print(json.dumps(result, indent=2))
+        return 0
+    print(table(result))
+    print(f"\nclassifier thresholds: flag clinical >= {t.clinical:.3f}, safeguarding >= {t.safeguarding:.3f}, "
+          f"review >= {t.review:.3f} (chosen by cross-validation over the training writers)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":

@@ -268,3 +268,22 @@ def running_deployment(kind: str, workdir: Path) -> Iterator[Deployment]:
 def deployment(request, tmp_path_factory):
     with running_deployment(request.param, tmp_path_factory.mktemp(f"stack-{request.param}")) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def safety_classifier():
+    """The safety classifier `make model` built (models/safety.pkl); if that file is missing, stale
+    (other training data or code) or from another scikit-learn, one trained now (about 15 s)."""
+    import warnings
+
+    from bot import safety_model
+    try:
+        model = safety_model.load(safety_model.DEFAULT_PATH)
+        if model.is_current():
+            return model
+        reason = "is stale"
+    except (FileNotFoundError, safety_model.ModelVersionError) as exc:
+        reason = f"cannot be used ({exc})"
+    warnings.warn(f"{safety_model.DEFAULT_PATH} {reason}: training one for this session; run `make model`")
+    files = safety_model.training_files()
+    return safety_model.train(safety_model.read_rows(files), safety_model.content_hash(files))

@@ -1,0 +1,441 @@
+"""The trained second net of the safety screen: a calibrated linear classifier over word and
+character n-grams that scores every inbound text for a clinical red flag or a safeguarding concern.
+
+The rules (`bot.safety`) are the first net; this model is for the phrasings they do not know. It
+never diagnoses; it says "a person should read this" (`review`) or, when it is very sure, which
+kind of flag it is (`clinical` / `safeguarding`).
+
+Training data: the five training writers' texts in data/safety/writers/ (7 independently briefed
+writers, 2 held out in tests/data/safety_heldout/, never used here). The project's older labelled
+set (tests/data/safety_labelled.csv) is NOT used: it was written alongside the rules, and adding it
+lowered the cross-validated recall at the 10% person-rate (see `python -m bot.safety_model train`).
+
+Features: TF-IDF of word 1-2-grams, of character 2-5-grams (within word boundaries, so typos and
+text-speak still share most of their features) and of word 1-2-grams with negated words marked
+("no", "not", "never", "n't" ... mark the next four words of the clause: "no chest pain" gives
+NEG_chest, NEG_pain, "NEG_chest NEG_pain"), so hard negatives ("no fever", "haven't bled since")
+can score low.
+Classifier: LinearSVC, calibrated into probabilities by sigmoid (Platt) scaling over 3 folds.
+
+Thresholds (stored in the model) are chosen by leave-one-writer-out cross-validation over the
+training writers: train on four, score the fifth, pool the out-of-fold scores. See `choose_thresholds`.
+
+Inputs: the model scores whatever it gets, after Unicode NFKC normalisation with control and
+format characters turned into spaces. Text that is empty after that (only whitespace or control
+characters) scores 0 and gets no outcome: there is nothing for a person to read. Emoji, digits and
+punctuation alone are scored like any text (a thumbs-up scores near 0). One exception: a text with
+words (two or more characters, with a letter) of which the model knows none, such as another
+alphabet or a garbled text, gets "review" whatever it scores: what the model cannot read, a person
+reads. Texts over `WINDOW` characters are scored in overlapping windows and the most worrying
+window counts, so a red flag at the end of a long text is not diluted. Scoring never raises: on an
+internal error the outcome is "review" (fail safe, never fail silent).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import logging
+import math
+import pickle
+import re
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional, Sequence
+
+import numpy as np
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+WRITERS_DIR = PROJECT_ROOT / "data" / "safety" / "writers"
+DEFAULT_PATH = PROJECT_ROOT / "models" / "safety.pkl"
+FORMAT = 1
+KINDS = ("none", "clinical", "safeguarding")   # class order of every probability array here
+TARGET_RECALL = 0.99       # review threshold: out-of-fold recall of flags as close to this as possible...
+MAX_PERSON_RATE = 0.10     # ...while at most this share of `none` texts is sent to a person
+FLAG_PRECISION = 0.95      # flag thresholds: this out-of-fold precision (right kind) or better
+WINDOW, STEP = 600, 300    # long texts: windows of this many characters, this far apart
+
+_NEGATORS = frozenset("""no not never without none nor neither nothing nobody cannot cant dont didnt doesnt
+    havent hasnt hadnt isnt wasnt arent werent wont wouldnt couldnt shouldnt aint""".split())
+_CLAUSE_ENDS = frozenset(". , ! ? ; : but though although however".split())
+_TOKEN = re.compile(r"[a-z0-9']+|[.,!?;:]")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
+class ModelVersionError(RuntimeError):
+    """The saved model was built with another scikit-learn (or file format): rebuild it (`make model`)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    text: str
+    kind: str     # "none", "clinical" or "safeguarding"
+    writer: str   # the cross-validation group
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class Scores:
+    clinical: float
+    safeguarding: float
+
+    @property
+    def flag(self) -> float:
+        """The probability that a person must see this text (either kind)."""
+        return self.clinical + self.safeguarding
+
+
+@dataclass(frozen=True)
+class Assessment:
+    outcome: Optional[str]   # "clinical", "safeguarding", "review" (a person should read it soon) or None
+    scores: Scores
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    clinical: float       # flag as clinical when P(clinical) >= this (math.inf: never)
+    safeguarding: float   # flag as safeguarding when P(safeguarding) >= this
+    review: float         # otherwise "review" when P(clinical) + P(safeguarding) >= this
+
+
+@dataclass(frozen=True)
+class Figures:
+    """How a screen does on a set of labelled texts (flag or review counts as caught)."""
+    flags: int
+    nones: int
+    recall: float
+    recall_clinical: float
+    recall_safeguarding: float
+    person_rate: float     # share of `none` texts sent to a person (flag or review)
+    kind_right: float      # among caught flags given an explicit kind, the share with the right kind
+
+    def line(self) -> str:
+        return (f"recall {self.recall:.1%} (clinical {self.recall_clinical:.1%}, safeguarding "
+                f"{self.recall_safeguarding:.1%}), kind right {self.kind_right:.1%}, "
+                f"none to a person {self.person_rate:.1%} ({self.flags} flags, {self.nones} none)")
+
+
+# ---- text and features --------------------------------------------------------------------------
+
+def normalise(text: object) -> str:
+    """NFKC, curly apostrophes straightened, control/format characters (and lone surrogates) to spaces."""
+    text = unicodedata.normalize("NFKC", str(text or "")).translate(_QUOTES)
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in text).strip()
+
+
+def mark_negation(text: str) -> str:
+    """Words with NEG_ before the next four words after a negator in the same clause (a feature view)."""
+    words, left = [], 0
+    for token in _TOKEN.findall(text.lower()):
+        if token in _CLAUSE_ENDS:
+            left = 0
+            continue
+        bare = token.replace("'", "")
+        if bare in _NEGATORS or token.endswith("n't"):
+            words.append(bare)
+            left = 4
+            continue
+        words.append("NEG_" + token if left else token)
+        left = max(0, left - 1)
+    return " ".join(words)
+
+
+def _windows(text: str) -> list[str]:
+    """The text itself, or overlapping windows of a long text (cut at spaces where possible)."""
+    if len(text) <= WINDOW:
+        return [text]
+    out, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + WINDOW)
+        out.append(text[start:end])
+        if end == len(text):
+            break
+        space = text.rfind(" ", start + STEP // 2, start + STEP)
+        start = space + 1 if space > 0 else start + STEP
+    return out
+
+
+def _pipeline() -> Pipeline:
+    features = FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+        ("negated", TfidfVectorizer(preprocessor=mark_negation, token_pattern=r"\S+", ngram_range=(1, 2),
+                                    sublinear_tf=True, lowercase=False)),
+    ])
+    classifier = CalibratedClassifierCV(LinearSVC(C=1.0, random_state=0), method="sigmoid", cv=3)
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def _fit(rows: Sequence[Row]) -> Pipeline:
+    pipeline = _pipeline()
+    pipeline.fit([normalise(r.text) for r in rows], np.array([KINDS.index(r.kind) for r in rows]))
+    return pipeline
+
+
+def _unreadable(pipeline: Pipeline, text: str) -> bool:
+    """True if `text` has words (two or more characters, with a letter) and the model knows none."""
+    words = dict(pipeline.named_steps["features"].transformer_list)["words"]
+    tokens = [t for t in words.build_tokenizer()(text.lower()) if any(c.isalpha() for c in t)]
+    return bool(tokens) and not any(t in words.vocabulary_ for t in tokens)
+
+
+def _probabilities(pipeline: Pipeline, texts: Sequence[str]) -> np.ndarray:
+    """P(none), P(clinical), P(safeguarding) per text; long texts by their most worrying window."""
+    cleaned = [normalise(t) for t in texts]
+    pieces, owner = [], []
+    for i, text in enumerate(cleaned):
+        for piece in _windows(text) if text else []:
+            pieces.append(piece)
+            owner.append(i)
+    out = np.zeros((len(cleaned), len(KINDS)))
+    out[:, 0] = 1.0   # empty text: nothing to read
+    if pieces:
+        raw = pipeline.predict_proba(pieces)[:, np.argsort(pipeline.classes_)]
+        best = np.full(len(cleaned), -1.0)
+        for piece_probs, i in zip(raw, owner):
+            if 1.0 - piece_probs[0] > best[i]:
+                best[i], out[i] = 1.0 - piece_probs[0], piece_probs
+    return out
+
+
+# ---- thresholds and figures ------------------------------------------------------------------------
+
+def outcomes(probs: np.ndarray, thresholds: Thresholds) -> list[Optional[str]]:
+    """The outcome for each row of probabilities (the one place the decision rule lives)."""
+    result: list[Optional[str]] = []
+    for _, clinical, safeguarding in probs:
+        if safeguarding >= thresholds.safeguarding:      # both thresholds are >= 0.5: one kind at most
+            result.append("safeguarding")
+        elif clinical >= thresholds.clinical:
+            result.append("clinical")
+        elif clinical + safeguarding >= thresholds.review and clinical + safeguarding > 0:
+            result.append("review")
+        else:
+            result.append(None)
+    return result
+
+
+def figures(kinds: Sequence[str], got: Sequence[Optional[str]]) -> Figures:
+    """Recall (per kind too), person-rate and kind right of outcomes `got` against labels `kinds`."""
+    total = {k: sum(1 for want in kinds if want == k) for k in KINDS}
+    caught = {k: sum(1 for want, g in zip(kinds, got) if want == k and g) for k in KINDS}
+    explicit = [want == g for want, g in zip(kinds, got) if want != "none" and g in KINDS[1:]]
+    flags = total["clinical"] + total["safeguarding"]
+    return Figures(flags, total["none"], (caught["clinical"] + caught["safeguarding"]) / flags if flags else 1.0,
+                   caught["clinical"] / total["clinical"] if total["clinical"] else 1.0,
+                   caught["safeguarding"] / total["safeguarding"] if total["safeguarding"] else 1.0,
+                   caught["none"] / total["none"] if total["none"] else 0.0,
+                   sum(explicit) / len(explicit) if explicit else 1.0)
+
+
+def _flag_threshold(scores: np.ndarray, right: np.ndarray) -> float:
+    """The lowest score >= 0.5 at and above which at least FLAG_PRECISION of texts have this kind."""
+    order = np.argsort(-scores)
+    hits = np.cumsum(right[order])
+    best = math.inf
+    for n, i in enumerate(order, start=1):
+        if scores[i] < 0.5:
+            break
+        if hits[n - 1] / n >= FLAG_PRECISION and (n == len(order) or scores[order[n]] < scores[i]):
+            best = float(scores[i])
+    return best
+
+
+def choose_thresholds(probs: np.ndarray, kinds: Sequence[str]) -> Thresholds:
+    """Thresholds from out-of-fold probabilities (rows of P(none), P(clinical), P(safeguarding)).
+
+    Flag thresholds: per kind, the lowest (>= 0.5) with out-of-fold precision >= FLAG_PRECISION.
+    Review threshold r on P(clinical) + P(safeguarding): the larger of the highest r that still
+    catches TARGET_RECALL of flags and the lowest r that sends at most MAX_PERSON_RATE of `none`
+    texts to a person (flag or review counts). So recall is as close to the target as the
+    person-rate allows, and never bought with more than that rate.
+    """
+    labels = np.array(kinds)
+    flag = Thresholds(clinical=_flag_threshold(probs[:, 1], labels == "clinical"),
+                      safeguarding=_flag_threshold(probs[:, 2], labels == "safeguarding"), review=math.inf)
+    flagged = np.array([o is not None for o in outcomes(probs, flag)])
+    score = probs[:, 1] + probs[:, 2]
+    is_flag, is_none = labels != "none", labels == "none"
+    candidates = np.unique(score)[::-1]          # high to low: recall and person-rate only grow
+    recall_ok = [r for r in candidates if ((flagged | (score >= r)) & is_flag).sum() >= TARGET_RECALL * is_flag.sum()]
+    rate_ok = [r for r in candidates if ((flagged | (score >= r)) & is_none).sum() <= MAX_PERSON_RATE * is_none.sum()]
+    for_recall = recall_ok[0] if recall_ok else candidates[-1]
+    for_rate = rate_ok[-1] if rate_ok else candidates[0]
+    return Thresholds(flag.clinical, flag.safeguarding, float(max(for_recall, for_rate)))
+
+
+def cross_validate(rows: Sequence[Row], progress: Callable[[str], None] = lambda s: None) -> np.ndarray:
+    """Leave-one-writer-out: each writer's texts scored by a model trained on the other writers."""
+    probs = np.zeros((len(rows), len(KINDS)))
+    for writer in sorted({r.writer for r in rows}):
+        held = [i for i, r in enumerate(rows) if r.writer == writer]
+        started = time.perf_counter()
+        pipeline = _fit([r for r in rows if r.writer != writer])
+        probs[held] = _probabilities(pipeline, [rows[i].text for i in held])
+        progress(f"  fold {writer}: trained on {len(rows) - len(held)} texts, scored {len(held)} "
+                 f"({time.perf_counter() - started:.1f} s)")
+    return probs
+
+
+# ---- the model ------------------------------------------------------------------------------------
+
+@dataclass
+class SafetyModel:
+    pipeline: Pipeline
+    thresholds: Thresholds
+    cv: Figures                              # out-of-fold figures of this model at its thresholds
+    cv_per_writer: dict[str, Figures]
+    data_hash: str                           # of the training files (see `content_hash`)
+    code_hash: str                           # of this module's source when trained
+    sklearn_version: str = field(default=sklearn.__version__)
+
+    def scores(self, text: str) -> Scores:
+        return self.assess(text).scores
+
+    def assess(self, text: str) -> Assessment:
+        return self.assess_all([text])[0]
+
+    def assess_all(self, texts: Iterable[str]) -> list[Assessment]:
+        """Assess many texts at once (faster than one by one). Never raises."""
+        texts = list(texts)
+        try:
+            probs = _probabilities(self.pipeline, texts)
+        except Exception:  # noqa: BLE001 - a person reads what the model could not score
+            log.exception("safety model failed; every text of this batch goes to review")
+            return [Assessment("review", Scores(math.nan, math.nan)) for _ in texts]
+        return [Assessment(outcome or ("review" if _unreadable(self.pipeline, normalise(text)) else None),
+                           Scores(float(p[1]), float(p[2])))
+                for text, outcome, p in zip(texts, outcomes(probs, self.thresholds), probs)]
+
+    def save(self, path: Path = DEFAULT_PATH) -> None:
+        """Pickle to `path`, with a header `load` checks before it unpickles the scikit-learn objects."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = {"format": FORMAT, "sklearn": self.sklearn_version, "data_hash": self.data_hash,
+                  "code_hash": self.code_hash, "model": pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)}
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(path)
+
+    def is_current(self, files: Optional[Sequence[Path]] = None) -> bool:
+        """True if trained from these training files (default: the writers') by this module's code."""
+        return self.data_hash == content_hash(files or training_files()) and self.code_hash == _code_hash()
+
+
+def load(path: Path = DEFAULT_PATH) -> SafetyModel:
+    """The model saved at `path`. Raises ModelVersionError if another scikit-learn or format built it.
+
+    Only load files this project built (`make model`): unpickling runs code."""
+    header = pickle.loads(Path(path).read_bytes())
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelVersionError(f"{path}: not a safety model of format {FORMAT}; rebuild it with `make model`")
+    if header["sklearn"] != sklearn.__version__:
+        raise ModelVersionError(f"{path} was built with scikit-learn {header['sklearn']}, this is "
+                                f"{sklearn.__version__}; rebuild it with `make model`")
+    return pickle.loads(header["model"])
+
+
+def training_files(directory: Path = WRITERS_DIR) -> list[Path]:
+    return sorted(Path(directory).glob("writer_*.csv"))
+
+
+def content_hash(files: Sequence[Path]) -> str:
+    """SHA-256 over the names and bytes of `files` (in name order)."""
+    digest = hashlib.sha256()
+    for path in sorted(files, key=lambda p: p.name):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _code_hash() -> str:
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def read_rows(files: Sequence[Path]) -> list[Row]:
+    """Rows of writer CSVs (columns writer,text,kind,...); the writer column is the CV group."""
+    rows = []
+    for path in files:
+        with Path(path).open(encoding="utf-8", newline="") as f:
+            for record in csv.DictReader(f):
+                if record["kind"] not in KINDS:
+                    raise ValueError(f"{path}: unknown kind {record['kind']!r}")
+                rows.append(Row(record["text"], record["kind"], record["writer"], record.get("category", "")))
+    return rows
+
+
+def train(rows: Sequence[Row], data_hash: str = "", progress: Callable[[str], None] = lambda s: None) -> SafetyModel:
+    """Cross-validate over the rows' writers to choose the thresholds, then fit on every row."""
+    return train_with_cv(rows, data_hash, progress)[0]
+
+
+def train_with_cv(rows: Sequence[Row], data_hash: str = "",
+                  progress: Callable[[str], None] = lambda s: None) -> tuple[SafetyModel, np.ndarray]:
+    """`train`, also returning the out-of-fold probabilities (rows of P(none), P(clinical), P(safeguarding))."""
+    kinds = [r.kind for r in rows]
+    probs = cross_validate(rows, progress)
+    thresholds = choose_thresholds(probs, kinds)
+    got = outcomes(probs, thresholds)
+    per_writer = {w: figures([r.kind for r in rows if r.writer == w], [g for r, g in zip(rows, got) if r.writer == w])
+                  for w in sorted({r.writer for r in rows})}
+    started = time.perf_counter()
+    pipeline = _fit(rows)
+    progress(f"  final model on all {len(rows)} texts ({time.perf_counter() - started:.1f} s)")
+    return SafetyModel(pipeline, thresholds, figures(kinds, got), per_writer, data_hash, _code_hash()), probs
+
+
+def _with_rules(rows: Sequence[Row], got: Sequence[Optional[str]]) -> list[str]:
+    """Report lines: the rules alone and rules OR classifier outcomes `got` (informational)."""
+    from bot import safety
+    safety.warm_up()
+    ruled = [safety.screen(r.text) for r in rows]
+    kinds = [r.kind for r in rows]
+    return [f"  rules alone:          {figures(kinds, [f.kind if f else None for f in ruled]).line()}",
+            f"  rules OR classifier:  {figures(kinds, [f.kind if f else g for f, g in zip(ruled, got)]).line()}"]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.safety_model", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmd = sub.add_parser("train", help="cross-validate, choose thresholds, fit and save")
+    cmd.add_argument("--out", type=Path, default=DEFAULT_PATH)
+    cmd.add_argument("--writers", type=Path, default=WRITERS_DIR, help="folder of writer_*.csv")
+    cmd.add_argument("--no-rules", action="store_true", help="skip the rules' figures (no spaCy)")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    files = training_files(args.writers)
+    if not files:
+        parser.error(f"no writer_*.csv in {args.writers}")
+    rows = read_rows(files)
+    print(f"training the safety classifier on {len(rows)} texts from {len(files)} writers "
+          f"(scikit-learn {sklearn.__version__}); leave-one-writer-out cross-validation:", flush=True)
+    model, probs = train_with_cv(rows, content_hash(files), progress=lambda s: print(s, flush=True))
+    t = model.thresholds
+    print(f"thresholds: flag clinical >= {t.clinical:.3f}, flag safeguarding >= {t.safeguarding:.3f}, "
+          f"review when clinical + safeguarding >= {t.review:.3f}")
+    print("out-of-fold, classifier alone:")
+    for writer, fig in model.cv_per_writer.items():
+        print(f"  {writer}:  {fig.line()}")
+    print(f"  all: {model.cv.line()}")
+    model.save(args.out)
+    print(f"saved {args.out} ({time.perf_counter() - started:.1f} s)", flush=True)
+    if not args.no_rules:
+        print("out-of-fold, with the rules (bot.safety.screen) as the first net:")
+        print("\n".join(_with_rules(rows, outcomes(probs, t))), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    # Run main from the imported module, so the pickle names bot.safety_model's classes, not __main__'s.
+    from bot.safety_model import main as _main
+    sys.exit(_main())

@@ -1,0 +1,70 @@
+"""The safety screen on the held-out writers (tests/data/safety_heldout/): the rules OR the trained
+classifier, as live texts will meet them, on texts by writers who never saw the rules and whose
+texts the classifier never trained on (data/safety/README.md).
+
+The issue's bars: recall >= 99% for each kind (a flag or a review counts as caught) and at most
+10% of `none` texts sent to a person. Where the screen does not meet a bar, the floor below is the
+measured figure rounded down (a person-rate ceiling: rounded up) to the whole percent, a ratchet:
+any regression fails, and a floor is only ever raised. Measure with bench/safety_eval.py; never
+read the held-out texts to tune the screen.
+"""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from bot import safety, safety_model
+from bot.safety_model import Figures, figures
+
+HELDOUT_DIR = Path(__file__).parent / "data" / "safety_heldout"
+WRITERS = ("wA", "wB", "wC", "wD", "wE", "wF", "wG")
+
+# (writer or "all", figure, "min" floor or "max" ceiling, bound). Issue bars: recall_* >= 0.99,
+# person_rate <= 0.10.
+BOUNDS = [
+    ("wD", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 100.0% (154/154)
+    ("wD", "recall_safeguarding", "min", 0.95),   # issue bar 99%; measured 95.6% (87/91), ratchet
+    ("wD", "person_rate", "max", 0.30),           # issue bar 10%; measured 29.3% (65/222), ratchet
+    ("wF", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 99.3% (151/152)
+    ("wF", "recall_safeguarding", "min", 0.93),   # issue bar 99%; measured 93.7% (89/95), ratchet
+    ("wF", "person_rate", "max", 0.25),           # issue bar 10%; measured 24.3% (56/230), ratchet
+    ("all", "recall_clinical", "min", 0.99),      # issue bar 99%; measured 99.7% (305/306)
+    ("all", "recall_safeguarding", "min", 0.94),  # issue bar 99%; measured 94.6% (176/186), ratchet
+    ("all", "person_rate", "max", 0.27),          # issue bar 10%; measured 26.8% (121/452), ratchet
+]
+
+
+@pytest.fixture(scope="module")
+def combined(safety_classifier) -> dict[str, Figures]:
+    """Figures of rules OR classifier (the rules' kind first) per held-out writer and for all."""
+    rows = safety_model.read_rows(safety_model.training_files(HELDOUT_DIR))
+    safety.warm_up()
+    assessed = safety_classifier.assess_all(r.text for r in rows)
+    got = [flag.kind if (flag := safety.screen(r.text)) else a.outcome for r, a in zip(rows, assessed)]
+    out = {w: figures([r.kind for r in rows if r.writer == w], [g for r, g in zip(rows, got) if r.writer == w])
+           for w in sorted({r.writer for r in rows})}
+    out["all"] = figures([r.kind for r in rows], got)
+    return out
+
+
+@pytest.mark.parametrize("writer, figure, direction, bound", BOUNDS, ids=[f"{w}-{f}" for w, f, _, _ in BOUNDS])
+def test_combined_screen_on_heldout_writers(combined, writer, figure, direction, bound):
+    value = getattr(combined[writer], figure)
+    if direction == "min":
+        assert value >= bound, f"{writer} {figure} {value:.1%} fell below its floor {bound:.0%}"
+    else:
+        assert value <= bound, f"{writer} {figure} {value:.1%} rose above its ceiling {bound:.0%}"
+
+
+def test_kind_is_right_for_almost_every_caught_flag(combined):
+    assert combined["all"].kind_right >= 0.95   # the issue's bar; measured 98.7%
+
+
+def test_the_heldout_pair_is_the_one_drawn_by_lot_and_never_trained_on():
+    drawn = random.Random("can005-issue13-heldout").sample(sorted(WRITERS), 2)
+    heldout = {r.writer for r in safety_model.read_rows(safety_model.training_files(HELDOUT_DIR))}
+    training = {r.writer for r in safety_model.read_rows(safety_model.training_files())}
+    assert heldout == set(drawn) == {"wD", "wF"}
+    assert training == set(WRITERS) - heldout
