@@ -32,10 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from bot import safety, safety_model  # noqa: E402
 from bot.safety_model import Figures, Row, figures  # noqa: E402
+from bot.screen import screen_text  # noqa: E402
 
 HELDOUT_DIR = ROOT / "tests" / "data" / "safety_heldout"
 SCREENS = ("rules", "classifier", "combined")
-LABELS = {"rules": "rules alone", "classifier": "classifier alone", "combined": "rules OR classifier"}
+LABELS = {"rules": "rules alone", "classifier": "classifier alone", "combined": "live screen (both)"}
 TARGETS = {"recall_clinical": 0.99, "recall_safeguarding": 0.99, "kind_right": 0.95, "person_rate": 0.10}
 
 
@@ -44,9 +45,8 @@ def outcomes(rows: list[Row], model: safety_model.SafetyModel) -> dict[str, list
     safety.warm_up()
     ruled = [safety.screen(r.text) for r in rows]
     assessed = [a.outcome for a in model.assess_all(r.text for r in rows)]
-    return {"rules": [f.kind if f else None for f in ruled],
-            "classifier": assessed,
-            "combined": [f.kind if f else a for f, a in zip(ruled, assessed)]}
+    live = [f.kind if (f := screen_text(r.text, model)) else None for r in rows]  # what live texts meet
+    return {"rules": [f.kind if f else None for f in ruled], "classifier": assessed, "combined": live}
 
 
 def measure(rows: list[Row], got: dict[str, list[Optional[str]]]) -> dict:

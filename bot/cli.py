@@ -296,20 +296,18 @@ def cmd_safety_corpus_export(args: argparse.Namespace) -> int:
 
 
 def cmd_safety_check(args: argparse.Namespace) -> int:
-    """One JSON line per input line: the same two nets every live text passes before the dialogue."""
+    """One JSON line per input line: the same screen every live text passes before the dialogue
+    (bot/screen.py: the rules, then the trained model); no Rasa needed."""
     import json
 
-    from bot.dialogue import RasaClient
-    from bot.processor import screen_text
+    from bot.screen import ScreenUnavailable, default_model, screen_rules_only, screen_text
 
-    settings = load_settings()
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token)
-    if args.rules_only:
-        rasa = None
-    elif not rasa.is_ready():
-        print(f"outreach: warning: Rasa is not reachable at {settings.rasa_url}: only the rules are applied, "
-              "not the NLU's second net (start it, or pass --rules-only)", file=sys.stderr)
-        rasa = None
+    if not args.rules_only:
+        try:
+            default_model()
+        except ScreenUnavailable as exc:
+            print(f"outreach: error: {exc} (or pass --rules-only)", file=sys.stderr)
+            return 2
 
     try:
         lines = sys.stdin.read().splitlines() if args.file == "-" else \
@@ -321,7 +319,7 @@ def cmd_safety_check(args: argparse.Namespace) -> int:
         print(f"outreach: error: {args.file} is not UTF-8 text (byte {exc.start})", file=sys.stderr)
         return 2
     for text in lines:
-        flag = screen_text(text, rasa)
+        flag = screen_rules_only(text) if args.rules_only else screen_text(text)
         print(json.dumps({"text": text, "flag": flag.kind if flag else None,
                           "severity": flag.severity if flag else None,
                           "category": flag.category if flag else None,
@@ -571,9 +569,10 @@ def build_parser() -> argparse.ArgumentParser:
     report_format.add_argument("--csv", action="store_true", help="CSV: one row per practice and a TOTAL row")
     report.set_defaults(func=cmd_report)
 
-    check = sub.add_parser("safety-check", help="screen one message per line for red flags; prints JSON lines")
+    check = sub.add_parser("safety-check", help="screen one message per line for red flags; prints JSON lines "
+                                                "(flag: clinical, safeguarding, review or null)")
     check.add_argument("file", help="a UTF-8 text file, one message per line, or - for standard input")
-    check.add_argument("--rules-only", action="store_true", help="skip the NLU's second net (no Rasa needed)")
+    check.add_argument("--rules-only", action="store_true", help="the rules alone, without the trained model")
     check.set_defaults(func=cmd_safety_check)
 
     corpus = sub.add_parser("safety-corpus", help="texts coordinators marked for the safety screen's corpus") \

@@ -22,6 +22,7 @@ from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
 from bot.keywords import Keyword, classify_keyword, is_opt_in_for
 from bot.models import Conversation, Flag, InboundMessage, OutboundMessage, Patient, Practice, utcnow
+from bot.screen import REVIEW, screen_rules_only, screen_text
 from bot.scripts import load_all, script_for_patient
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,6 @@ HOLDING_AFTER = dt.timedelta(seconds=60)
 # A turn that produced no text is tried again this many times (the action server may be restarting).
 NO_REPLY = "Rasa answered with no text: an action failed"
 NO_REPLY_ATTEMPTS = 5
-# The NLU's flag intents: a second net behind the rules, for phrasings the rules do not know. The
-# NLU does not understand negation ("no chest pain"), so a low bar floods coordinators: on the
-# labelled set, 0.3 added 66 false alarms to the rules' 10 (16.6% of ordinary replies), 0.9 adds
-# 25 (7.6% together), under the 10% target. Measure again with bench/safety_eval.py --with-nlu.
-NLU_FLAG_INTENTS = {"clinical_flag": "clinical", "safeguarding_flag": "safeguarding"}
-NLU_FLAG_THRESHOLD = 0.9
 # Texts from numbers not on the register: one neutral reply per number in this time, the rest stored.
 UNKNOWN_REPLY_EVERY = dt.timedelta(days=1)
 UNKNOWN_ANSWERED = "unknown_number"            # InboundMessage.handled_by
@@ -263,7 +258,7 @@ class Processor:
         patient, conversation = self._who(session, message)
         # The safety screen comes first, whatever state the conversation is in: a red flag is never
         # taken as a form answer, swallowed by a fallback, or left unread because a human has the chat.
-        flag = screen_text(message.body, self.rasa)
+        flag = screen_text(message.body)
         if flag is not None:
             return self._raise_flag(session, message, patient, conversation, flag)
         if patient is None:
@@ -315,7 +310,7 @@ class Processor:
         session.add(Flag(practice_id=practice.id if practice else None, patient_id=message.patient_id,
                          conversation_id=message.conversation_id, inbound_message_id=message.id, kind=flag.kind,
                          severity=flag.severity, category=flag.category, evidence="; ".join(flag.evidence)[:500],
-                         source="nlu" if flag.category.startswith("nlu_") else "rules"))
+                         source=_source_of(flag)))
         on_treatment = bool(patient and patient.on_active_treatment)
         text_name = safety_net_message(flag, on_treatment)
         helpline = (patient.oncology_helpline or "") if patient else ""
@@ -323,9 +318,13 @@ class Processor:
                        script.render(text_name, helpline=helpline), conversation=conversation,
                        from_number=script.sender, in_reply_to_id=message.id, purpose="safety_net")
         if conversation is not None and conversation.status == "active":
-            records.hand_over(session, conversation, f"{flag.kind} flag ({flag.severity})")
-        records.create_task(session, f"flag_{flag.kind}", f"{flag.severity.upper()} {flag.kind} flag: "
-                            f"{flag.category.replace('_', ' ')}. Read the message and contact the patient.",
+            records.hand_over(session, conversation, f"review ({flag.category})" if flag.kind == REVIEW
+                              else f"{flag.kind} flag ({flag.severity})")
+        detail = (f"REVIEW: the safety screen could not rule this text out ({flag.category.replace('_', ' ')}). "
+                  "Read it today and contact the patient if needed.") if flag.kind == REVIEW else \
+            (f"{flag.severity.upper()} {flag.kind} flag: {flag.category.replace('_', ' ')}. "
+             "Read the message and contact the patient.")
+        records.create_task(session, f"flag_{flag.kind}", detail,
                             practice.id if practice else None, conversation,
                             patient.id if patient else None, message.id)
         log.warning("inbound %s flagged %s/%s", message.id, flag.kind, flag.severity)
@@ -367,30 +366,18 @@ class Processor:
         return UNKNOWN_ANSWERED
 
 
-def screen_text(text: str, rasa: Optional[RasaClient]) -> "Optional[safety.Flag]":
-    """Both safety nets, as every live text meets them (and `outreach safety-check` too): the
-    rules, then the NLU's flag intents (see NLU_FLAG_THRESHOLD). Without Rasa, the rules alone; a
-    text that needs the dialogue then waits for Rasa and is screened again."""
-    flag = safety.screen(text)
-    if flag is not None or rasa is None:
-        return flag
-    try:
-        ranking = rasa.parse(text)
-    except DialogueUnavailable:
-        return None
-    for name, confidence in ranking:
-        if name in NLU_FLAG_INTENTS and confidence >= NLU_FLAG_THRESHOLD:
-            kind = NLU_FLAG_INTENTS[name]
-            return safety.Flag(kind=kind, severity="soon", category=f"nlu_{kind}",
-                               evidence=(f"assistant's reading: {name} {confidence:.2f}",))
-    return None
+def _source_of(flag: "safety.Flag") -> str:
+    """Which net raised a flag: the rules, the model, or the screen's review of an unreadable text."""
+    if flag.kind == REVIEW:
+        return "model" if flag.category == "unsure" else "screen"
+    return "model" if flag.category.startswith("model_") else "rules"
 
 
 def _looks_urgent(body: str) -> bool:
     """The early look at a text waiting in the queue: the rules alone (the full screen runs again
     when the text is processed). A text the rules cannot read goes first too."""
     try:
-        return safety.screen(body or "") is not None
+        return screen_rules_only(body) is not None
     except Exception:
         log.exception("early safety look failed; the text goes first")
         return True
@@ -405,6 +392,8 @@ def _script_for_number(settings: Settings, to_number: str):
 
 def safety_net_message(flag: "safety.Flag", on_active_treatment: bool) -> str:
     """Which safety-net text a flag gets: the one place this rule lives."""
+    if flag.kind == REVIEW:
+        return "safety_review"
     if flag.kind == "safeguarding":
         return "safety_safeguarding"
     if flag.severity == "urgent":

@@ -377,17 +377,37 @@ def test_an_ordinary_reply_is_not_flagged(deployment):
     assert flags_of(deployment, phone) == []
 
 
-def test_the_nlu_second_net_catches_what_the_rules_miss(deployment):
+def test_the_trained_second_net_catches_what_the_rules_miss(deployment):
     from bot.models import Flag
     from bot.safety import screen
 
-    text = "things at home are not safe for me"
+    text = "the whites of my eyes look yellow and my pee is really dark"
     assert screen(text) is None  # the rules alone miss this one
     phone = Phone(deployment)
     phone.start()
     (reply,) = phone.text(text, 1)
-    assert reply == say("safety_safeguarding")
+    assert reply == say("safety_clinical")
     with session_scope(deployment.settings.database_url) as session:
         flag = session.scalar(select(Flag).where(Flag.patient_id == phone.patient(session).id))
-        assert (flag.kind, flag.source) == ("safeguarding", "nlu")
+        assert (flag.kind, flag.source, flag.category) == ("clinical", "model", "model_clinical")
     assert phone.conversation_status() == "handed_over"
+
+
+def test_a_text_the_screen_is_unsure_about_goes_to_a_person_with_a_holding_reply(deployment):
+    """Issue 13: between "flag" and "nothing" there is "a person should read this": never answered
+    with "sorry, I couldn't read that date"."""
+    from bot.models import Flag, Task
+
+    phone = Phone(deployment)
+    phone.start()
+    # at the date-of-birth question
+    (reply,) = phone.text("not sure how much longer I can keep going like this", 1)
+    assert reply == say("safety_review")
+    assert "not monitored all the time" in reply
+    assert phone.conversation_status() == "handed_over"
+    with session_scope(deployment.settings.database_url) as session:
+        flag = session.scalar(select(Flag).where(Flag.patient_id == phone.patient(session).id))
+        assert (flag.kind, flag.severity, flag.category) == ("review", "review", "unsure")
+        task = session.scalar(select(Task).where(Task.inbound_message_id == flag.inbound_message_id))
+        assert task.kind == "flag_review" and task.detail.startswith("REVIEW:")
+    assert phone.text("12/03/1961", 0) == []  # a person has the conversation: the assistant is silent

@@ -1,4 +1,4 @@
-"""`outreach safety-check`: one JSON line per message, through the same nets as live texts."""
+"""`outreach safety-check`: one JSON line per message, through the same screen as live texts."""
 from __future__ import annotations
 
 import json
@@ -29,19 +29,32 @@ def test_one_json_line_per_message_with_rules_only(tmp_path):
     assert rows[0]["severity"] == "urgent" and "38.5" in rows[0]["evidence"]
 
 
-@pytest.mark.e2e
-def test_the_nlu_second_net_is_applied_when_rasa_is_up(deployment):
-    env = {"RASA_URL": deployment.stack.rasa_url, "RASA_TOKEN": deployment.stack.rasa_token}
-    result = run_check(["-"], env=env, stdin="things at home are not safe for me\nyes please\n")
+def test_the_trained_model_catches_what_the_rules_miss_and_needs_no_rasa():
+    """The same screen as live texts (bot/screen.py): rules, then the model; three outcomes. These
+    texts are written here, not taken from the corpus the model was trained on."""
+    lines = ["the whites of my eyes look yellow and my pee is really dark",   # the rules miss jaundice
+             "im not planning on being around much longer",                    # passive suicidal statement
+             "not sure how much longer I can keep going like this",            # unsure: a person reads it
+             "мне плохо сегодня",                                              # words the screen cannot read
+             "yes please", ""]
+    result = run_check(["-"], env={"RASA_URL": "http://127.0.0.1:9"}, stdin="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
+    assert "Rasa" not in result.stderr  # no Rasa needed, so no warning about it
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [(r["flag"], r["category"]) for r in rows] == [("safeguarding", "nlu_safeguarding"), (None, None)]
+    assert [(r["flag"], r["category"]) for r in rows] == [
+        ("clinical", "model_clinical"), ("safeguarding", "model_safeguarding"), ("review", "unsure"),
+        ("review", "unreadable"), (None, None), (None, None)]
+    assert rows[0]["evidence"][0].startswith("model: clinical ")
 
 
-def test_without_rasa_it_says_only_the_rules_were_applied(tmp_path):
-    result = run_check(["-"], env={"RASA_URL": "http://127.0.0.1:9"}, stdin="i feel like im dying\n")
-    assert result.returncode == 0
-    assert "only the rules are applied" in result.stderr
+def test_a_missing_model_is_a_clear_error_naming_the_fix(tmp_path):
+    result = run_check(["-"], env={"SAFETY_MODEL": str(tmp_path / "nowhere.pkl")}, stdin="hello\n")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "the safety screen's model is missing" in result.stderr and "make model" in result.stderr
+    assert "--rules-only" in result.stderr
+    rules_only = run_check(["-", "--rules-only"], env={"SAFETY_MODEL": str(tmp_path / "nowhere.pkl")},
+                           stdin="hello\n")
+    assert rules_only.returncode == 0 and json.loads(rules_only.stdout)["flag"] is None
 
 
 @pytest.mark.parametrize("content, message", [(None, "cannot read"), (b"caf\xe9\n", "is not UTF-8")])

@@ -17,6 +17,7 @@ import pytest
 
 from bot import safety, safety_model
 from bot.safety_model import Figures, figures
+from bot.screen import screen_text
 
 HELDOUT_DIR = Path(__file__).parent / "data" / "safety_heldout"
 WRITERS = ("wA", "wB", "wC", "wD", "wE", "wF", "wG")
@@ -38,11 +39,11 @@ BOUNDS = [
 
 @pytest.fixture(scope="module")
 def combined(safety_classifier) -> dict[str, Figures]:
-    """Figures of rules OR classifier (the rules' kind first) per held-out writer and for all."""
+    """Figures of the live screen (bot/screen.py: the rules, then the classifier) per held-out writer
+    and for all."""
     rows = safety_model.read_rows(safety_model.training_files(HELDOUT_DIR))
     safety.warm_up()
-    assessed = safety_classifier.assess_all(r.text for r in rows)
-    got = [flag.kind if (flag := safety.screen(r.text)) else a.outcome for r, a in zip(rows, assessed)]
+    got = [flag.kind if (flag := screen_text(r.text, safety_classifier)) else None for r in rows]
     out = {w: figures([r.kind for r in rows if r.writer == w], [g for r, g in zip(rows, got) if r.writer == w])
            for w in sorted({r.writer for r in rows})}
     out["all"] = figures([r.kind for r in rows], got)

@@ -60,8 +60,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-PRIORITY_RANK = {"urgent": 0, "soon": 1, "task": 2, "conversation": 2}
-PRIORITY_LABEL = {"urgent": "Urgent", "soon": "Soon", "task": "Task", "conversation": "Handed over"}
+# A review (the safety screen could not rule a text out) comes after flags and before other work.
+PRIORITY_RANK = {"urgent": 0, "soon": 1, "review": 2, "task": 3, "conversation": 3}
+PRIORITY_LABEL = {"urgent": "Urgent", "soon": "Soon", "review": "Review", "task": "Task",
+                  "conversation": "Handed over"}
 OUTCOME_LABELS = {
     "informed": "Informed of support (CAN005)",
     "declined": "Declined cancer care support",
@@ -172,8 +174,8 @@ def build_queue(scope: Scope, minutes: float) -> list[dict[str, Any]]:
         if conversation is not None:
             covered.add(conversation.id)
         items.append(dict(
-            key=f"flag:{flag.id}", priority=flag.severity if flag.severity in ("urgent", "soon") else "soon",
-            kind=f"{humanise(flag.kind)} flag", category=humanise(flag.category), evidence=flag.evidence,
+            key=f"flag:{flag.id}", priority=flag.severity if flag.severity in PRIORITY_RANK else "soon",
+            kind="Read today: the safety screen was unsure" if flag.kind == "review" else f"{humanise(flag.kind)} flag", category=humanise(flag.category), evidence=flag.evidence,
             practice=names.get(practice_id, ""), since=flag.created_at, sla=sla, sla_state=state,
             taken_by=_taken_by(users, conversation, flag),
             url=f"{PREFIX}/c/{conversation.public_id}" if conversation else f"{PREFIX}/flag/{flag.id}"))

@@ -1,0 +1,76 @@
+"""The safety screen as every live text meets it, and `outreach safety-check` too: the rules
+(`bot/safety.py`), then the trained model (`bot/safety_model.py`) for the phrasings the rules do not
+know. Three outcomes: a flag (clinical or safeguarding), a review ("a person should read this
+soon": the model is unsure, or the text cannot be read), or nothing.
+
+No Rasa call: the model is loaded once per process (`default_model`), so screening costs no network
+round trip and works while Rasa is down. A screen that fails gives a review, never silence.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Optional
+
+from bot import safety
+from bot.config import ConfigError
+from bot.safety_model import DEFAULT_PATH, SafetyModel, load
+
+log = logging.getLogger(__name__)
+REVIEW = "review"  # Flag.kind and .severity of a review
+
+
+class ScreenUnavailable(ConfigError):
+    """The trained model cannot be loaded: the process must not run without its second net (a
+    ConfigError, so every command reports it as a setup problem)."""
+
+
+@functools.lru_cache(maxsize=1)
+def default_model() -> SafetyModel:
+    """The model at SAFETY_MODEL (default models/safety.pkl, built by `make model`); loaded once per
+    process."""
+    try:
+        return load(Path(os.environ.get("SAFETY_MODEL") or DEFAULT_PATH))
+    except FileNotFoundError as exc:
+        raise ScreenUnavailable(f"the safety screen's model is missing ({exc.filename}): run `make model`") from None
+    except Exception as exc:  # a version mismatch, a damaged file
+        raise ScreenUnavailable(f"the safety screen's model cannot be loaded: {exc}; run `make model`") from None
+
+
+def review(category: str, evidence: str) -> safety.Flag:
+    """A text a person should read soon, with why."""
+    return safety.Flag(kind=REVIEW, severity=REVIEW, category=category, evidence=(evidence,))
+
+
+def screen_text(text: str, model: Optional[SafetyModel] = None) -> Optional[safety.Flag]:
+    """The rules' flag; else the model's flag or review (also for a text it knows no words of); else
+    None. `model=None` uses `default_model()`."""
+    try:
+        flag = safety.screen(text or "")
+    except Exception:
+        log.exception("the safety rules failed on a text; a person will read it")
+        return review("screen_error", "the safety rules could not read this text")
+    if flag is not None:
+        return flag
+    model = model or default_model()
+    assessment = model.assess(text or "")
+    scores = assessment.scores
+    evidence = f"model: clinical {scores.clinical:.2f}, safeguarding {scores.safeguarding:.2f}"
+    if assessment.outcome in ("clinical", "safeguarding"):
+        return safety.Flag(kind=assessment.outcome, severity="soon", category=f"model_{assessment.outcome}",
+                           evidence=(evidence,))
+    if assessment.outcome == REVIEW:
+        if math.isnan(scores.flag):
+            return review("screen_error", "the model could not score this text")
+        if scores.flag < model.thresholds.review:  # a review for a text the model knows no words of
+            return review("unreadable", "the screen knows none of its words (another language or alphabet?)")
+        return review("unsure", evidence)
+    return None
+
+
+def screen_rules_only(text: str) -> Optional[safety.Flag]:
+    """The rules alone (`outreach safety-check --rules-only`, the processor's early look)."""
+    return safety.screen(text or "")
