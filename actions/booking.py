@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
 from actions.context import Context, conversation_context
+from actions.review import review_instead_of_reasking
 from bot import booking, records, routing
 from bot.concerns import OfferedSlot, parse_slot_choice
 from bot.models import Appointment, BookingSlot, RoutingDecision, utcnow
@@ -100,6 +101,8 @@ class ActionAskSlotChoice(Action):
         message = {"more": "booking_more_options", "unclear": "booking_unclear",
                    "taken": "booking_taken"}.get(feedback or "", "booking_options")
         with conversation_context(tracker) as ctx:
+            if feedback == "unclear" and review_instead_of_reasking(dispatcher, tracker, ctx, "appointment time"):
+                return []
             slots = _offered(ctx, tracker.get_slot("offered_slots") or [])
             options = "; ".join(f"{n}) {_describe(ctx, s, with_role=False)}" for n, s in enumerate(slots, start=1))
             role = _title(ctx, slots[0].role) if slots else ""

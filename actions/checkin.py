@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import Context, conversation_context
+from actions.review import review_instead_of_reasking
 from bot import records
 from bot.concerns import AREAS, parse_areas, parse_score
 
@@ -31,7 +32,9 @@ class ActionAskConcernOverall(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say(_reask_message(tracker.get_slot("checkin_feedback"), "checkin_overall")))
+            feedback = tracker.get_slot("checkin_feedback")
+            if feedback != "unclear" or not review_instead_of_reasking(dispatcher, tracker, ctx, "worry score"):
+                dispatcher.utter_message(text=ctx.say(_reask_message(feedback, "checkin_overall")))
         return [SlotSet("checkin_feedback", None)]
 
 
@@ -42,7 +45,8 @@ class ActionAskConcernAreas(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         unclear = tracker.get_slot("checkin_feedback") == "unclear"
         with conversation_context(tracker) as ctx:
-            dispatcher.utter_message(text=ctx.say("checkin_areas_unclear" if unclear else "checkin_areas"))
+            if not unclear or not review_instead_of_reasking(dispatcher, tracker, ctx, "areas of worry"):
+                dispatcher.utter_message(text=ctx.say("checkin_areas_unclear" if unclear else "checkin_areas"))
         return [SlotSet("checkin_feedback", None)]
 
 
@@ -56,8 +60,9 @@ class ActionAskConcernAreaScore(Action):
         pending = tracker.get_slot("concern_pending") or []
         area = AREAS.get(pending[0], "") if pending else ""
         with conversation_context(tracker) as ctx:
-            message = _reask_message(tracker.get_slot("checkin_feedback"), "checkin_area_score")
-            dispatcher.utter_message(text=ctx.say(message, area=area))
+            feedback = tracker.get_slot("checkin_feedback")
+            if feedback != "unclear" or not review_instead_of_reasking(dispatcher, tracker, ctx, "area score"):
+                dispatcher.utter_message(text=ctx.say(_reask_message(feedback, "checkin_area_score"), area=area))
         return [SlotSet("checkin_feedback", None)]
 
 

@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import conversation_context
 from actions.identity import MAX_IDENTITY_TRIES, ActionIdentityFailed
+from actions.review import review_instead_of_reasking
 from actions.scripted import ScriptedAction
 from bot import endings, outbox, records
 
@@ -56,6 +57,9 @@ def not_an_ending(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Do
             if retry < MAX_FORM_REASKS:
                 return [SlotSet("checkin_retry", float(retry + 1)), SlotSet(FORM_FEEDBACK_SLOT[loop], "unclear"),
                         FollowupAction(loop)]
+            if review_instead_of_reasking(dispatcher, tracker, ctx, "assistant's"):
+                return [SlotSet("checkin_retry", 0.0), ActiveLoop(None), SlotSet("requested_slot", None),
+                        FollowupAction("action_listen")]
             dispatcher.utter_message(text=ctx.say("handover_unclear"))
             records.create_task(ctx.session, "unclear", "The assistant did not understand the patient twice: read "
                                 "and reply.", ctx.conversation.practice_id, ctx.conversation,
@@ -144,6 +148,8 @@ class ActionUnclear(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
         count = int(tracker.get_slot("unclear_count") or 0) + 1
         with conversation_context(tracker) as ctx:
+            if review_instead_of_reasking(dispatcher, tracker, ctx, "assistant's"):
+                return [SlotSet("unclear_count", float(count))]
             if count < MAX_UNCLEAR:
                 dispatcher.utter_message(text=ctx.say("unclear_offer" if tracker.get_slot("stage") == "offered" else "unclear"))
                 return [SlotSet("unclear_count", float(count))]

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import conversation_context
+from actions.review import review_instead_of_reasking
 from actions.scripted import ScriptedAction
 from bot.clock import london_today
 from bot.dates import parse_date_of_birth
@@ -30,6 +31,8 @@ class ActionAskDateOfBirth(Action):
             elif feedback == "wrong":
                 message = "dob_wrong"
             elif feedback == "unclear":
+                if review_instead_of_reasking(dispatcher, tracker, ctx, "date of birth"):
+                    return [SlotSet("opener_sent", True), SlotSet("identity_feedback", None)]
                 message = "dob_unclear"
             else:
                 message = "dob_ask"

@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
 from bot.keywords import Keyword, classify_keyword, is_opt_in_for
-from bot.models import Conversation, Flag, InboundMessage, OutboundMessage, Patient, Practice, utcnow
+from bot.models import Conversation, InboundMessage, OutboundMessage, Patient, Practice, utcnow
 from bot.screen import REVIEW, screen_rules_only, screen_text
 from bot.scripts import load_all, script_for_patient
 
@@ -307,26 +307,16 @@ class Processor:
         practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
         message.patient_id = patient.id if patient else None
         message.conversation_id = conversation.id if conversation else None
-        session.add(Flag(practice_id=practice.id if practice else None, patient_id=message.patient_id,
-                         conversation_id=message.conversation_id, inbound_message_id=message.id, kind=flag.kind,
-                         severity=flag.severity, category=flag.category, evidence="; ".join(flag.evidence)[:500],
-                         source=_source_of(flag)))
         on_treatment = bool(patient and patient.on_active_treatment)
         text_name = safety_net_message(flag, on_treatment)
         helpline = (patient.oncology_helpline or "") if patient else ""
         outbox.enqueue(session, f"in:{message.id}:safety", message.from_number,
                        script.render(text_name, helpline=helpline), conversation=conversation,
                        from_number=script.sender, in_reply_to_id=message.id, purpose="safety_net")
-        if conversation is not None and conversation.status == "active":
-            records.hand_over(session, conversation, f"review ({flag.category})" if flag.kind == REVIEW
-                              else f"{flag.kind} flag ({flag.severity})")
-        detail = (f"REVIEW: the safety screen could not rule this text out ({flag.category.replace('_', ' ')}). "
-                  "Read it today and contact the patient if needed.") if flag.kind == REVIEW else \
-            (f"{flag.severity.upper()} {flag.kind} flag: {flag.category.replace('_', ' ')}. "
-             "Read the message and contact the patient.")
-        records.create_task(session, f"flag_{flag.kind}", detail,
-                            practice.id if practice else None, conversation,
-                            patient.id if patient else None, message.id)
+        records.raise_flag(session, practice_id=practice.id if practice else None, patient_id=message.patient_id,
+                           conversation=conversation, inbound_message_id=message.id, kind=flag.kind,
+                           severity=flag.severity, category=flag.category, evidence="; ".join(flag.evidence),
+                           source=_source_of(flag))
         log.warning("inbound %s flagged %s/%s", message.id, flag.kind, flag.severity)
         return "safety"
 

@@ -8,7 +8,7 @@ from typing import Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.models import ConcernAnswer, Conversation, Outcome, Patient, RoutingDecision, Task, utcnow
+from bot.models import ConcernAnswer, Conversation, Flag, Outcome, Patient, RoutingDecision, Task, utcnow
 
 # Outcome kinds and the QOF cluster each one is coded with (None: recorded, not coded).
 OUTCOME_CLUSTERS: dict[str, Optional[str]] = {
@@ -59,6 +59,32 @@ def create_task(session: Session, kind: str, detail: str, practice_id: Optional[
     session.add(task)
     session.flush()
     return task
+
+
+def raise_flag(session: Session, *, practice_id: Optional[int], patient_id: Optional[int],
+               conversation: Optional[Conversation], inbound_message_id: int, kind: str, severity: str,
+               category: str, evidence: str, source: str) -> Flag:
+    """A flag (clinical, safeguarding) or a review on one patient text: the record, the coordinator's
+    task and the conversation handed to a person, together. The safety-net text is the caller's
+    (the processor's outbox entry, or an action's reply). A second call for the same text changes
+    nothing (a retried turn)."""
+    existing = session.scalar(select(Flag).where(Flag.inbound_message_id == inbound_message_id))
+    if existing is not None:
+        return existing
+    flag = Flag(practice_id=practice_id, patient_id=patient_id, inbound_message_id=inbound_message_id,
+                conversation_id=conversation.id if conversation else None, kind=kind, severity=severity,
+                category=category, evidence=evidence[:500], source=source)
+    session.add(flag)
+    if conversation is not None and conversation.status == "active":
+        hand_over(session, conversation, f"review ({category})" if kind == "review" else f"{kind} flag ({severity})")
+    if kind == "review":
+        detail = (f"REVIEW: the safety screen could not rule this text out ({category.replace('_', ' ')}). "
+                  "Read it today and contact the patient if needed.")
+    else:
+        detail = f"{severity.upper()} {kind} flag: {category.replace('_', ' ')}. Read the message and contact the patient."
+    create_task(session, f"flag_{kind}", detail, practice_id, conversation, patient_id, inbound_message_id)
+    session.flush()
+    return flag
 
 
 def hand_over(session: Session, conversation: Conversation, reason: str) -> None:

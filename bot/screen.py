@@ -12,6 +12,8 @@ import functools
 import logging
 import math
 import os
+import re
+import unicodedata
 from pathlib import Path
 from typing import Optional
 
@@ -46,8 +48,8 @@ def review(category: str, evidence: str) -> safety.Flag:
 
 
 def screen_text(text: str, model: Optional[SafetyModel] = None) -> Optional[safety.Flag]:
-    """The rules' flag; else the model's flag or review (also for a text it knows no words of); else
-    None. `model=None` uses `default_model()`."""
+    """The rules' flag; else the model's flag or review; else a review for a text written mostly in
+    another alphabet; else None. `model=None` uses `default_model()`."""
     try:
         flag = safety.screen(text or "")
     except Exception:
@@ -65,10 +67,43 @@ def screen_text(text: str, model: Optional[SafetyModel] = None) -> Optional[safe
     if assessment.outcome == REVIEW:
         if math.isnan(scores.flag):
             return review("screen_error", "the model could not score this text")
-        if scores.flag < model.thresholds.review:  # a review for a text the model knows no words of
-            return review("unreadable", "the screen knows none of its words (another language or alphabet?)")
-        return review("unsure", evidence)
+        if scores.flag >= model.thresholds.review:
+            return review("unsure", evidence)
+        # The model asks for a review of any text it knows no words of. A typo'd "yep" or "12 mrch
+        # 1961" is not worth a person's time (the dialogue asks again); another alphabet is.
+    if _mostly_other_alphabets(text or ""):
+        return review("unreadable", "written mostly in letters the screen cannot read (another language?)")
     return None
+
+
+def _mostly_other_alphabets(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 3:
+        return False
+    latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
+    return latin < len(letters) / 2
+
+
+# Words that make an unreadable answer worth a person's reading: symptoms, feelings, people, places.
+CONTENT_WORDS = frozenset("""
+    pain pains hurt hurts hurting ache aches sore sick vomit vomiting bleed bleeding blood breath breathe
+    breathless cough fever temp temperature hot cold shaking dizzy faint fell fall fallen swollen swelling
+    rash itch numb tingling weak tired exhausted sleep eat eating drink drinking wee poo toilet lump
+    scared afraid frightened fear worried worry anxious panic sad low down depressed lonely alone cry
+    crying angry upset hopeless pointless end ending die dying dead death kill hurt safe unsafe
+    husband wife partner son daughter mum mam mom dad mother father kids child children baby family
+    carer neighbour friend brother sister grandson granddaughter boyfriend girlfriend
+    home house hospital ward a&e ambulance police work money rent bills
+""".split())
+CONTENT_MIN_WORDS = 5  # "more than a few words"
+
+
+def carries_content(text: str) -> bool:
+    """Whether a text the assistant could not read as the answer it asked for still says something a
+    person should read (issue 13): several words, or any symptom, feeling, person or place. Such a
+    text is never answered with "sorry, I couldn't read that"; it goes to review."""
+    words = re.findall(r"[a-z&']+", (text or "").lower())
+    return len(words) >= CONTENT_MIN_WORDS or any(word.strip("'") in CONTENT_WORDS for word in words)
 
 
 def screen_rules_only(text: str) -> Optional[safety.Flag]:

@@ -366,7 +366,7 @@ SAMPLE_CONVERSATION: Sequence[Tuple[str, str]] = (
     ("patient", "I don't feel safe at home"),
     ("bot", "safety_safeguarding"),
     ("section", "A text the safety screen is unsure about (a person reads it the same working day)"),
-    ("patient", "things have been a lot lately, not sure how much longer I can keep going like this"),
+    ("patient", "been getting headaches"),
     ("bot", "safety_review"),
 )
 

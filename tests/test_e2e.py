@@ -401,7 +401,7 @@ def test_a_text_the_screen_is_unsure_about_goes_to_a_person_with_a_holding_reply
     phone = Phone(deployment)
     phone.start()
     # at the date-of-birth question
-    (reply,) = phone.text("not sure how much longer I can keep going like this", 1)
+    (reply,) = phone.text("been getting headaches", 1)
     assert reply == say("safety_review")
     assert "not monitored all the time" in reply
     assert phone.conversation_status() == "handed_over"

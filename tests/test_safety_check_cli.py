@@ -34,7 +34,7 @@ def test_the_trained_model_catches_what_the_rules_miss_and_needs_no_rasa():
     texts are written here, not taken from the corpus the model was trained on."""
     lines = ["the whites of my eyes look yellow and my pee is really dark",   # the rules miss jaundice
              "im not planning on being around much longer",                    # passive suicidal statement
-             "not sure how much longer I can keep going like this",            # unsure: a person reads it
+             "been getting headaches",                                         # unsure: a person reads it
              "мне плохо сегодня",                                              # words the screen cannot read
              "yes please", ""]
     result = run_check(["-"], env={"RASA_URL": "http://127.0.0.1:9"}, stdin="\n".join(lines) + "\n")

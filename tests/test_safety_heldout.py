@@ -25,15 +25,15 @@ WRITERS = ("wA", "wB", "wC", "wD", "wE", "wF", "wG")
 # (writer or "all", figure, "min" floor or "max" ceiling, bound). Issue bars: recall_* >= 0.99,
 # person_rate <= 0.10.
 BOUNDS = [
-    ("wD", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 100.0% (154/154)
+    ("wD", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 99.4% (153/154)
     ("wD", "recall_safeguarding", "min", 0.95),   # issue bar 99%; measured 95.6% (87/91), ratchet
-    ("wD", "person_rate", "max", 0.30),           # issue bar 10%; measured 29.3% (65/222), ratchet
+    ("wD", "person_rate", "max", 0.27),           # issue bar 10%; measured 26.6% (59/222), ratchet
     ("wF", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 99.3% (151/152)
     ("wF", "recall_safeguarding", "min", 0.93),   # issue bar 99%; measured 93.7% (89/95), ratchet
-    ("wF", "person_rate", "max", 0.25),           # issue bar 10%; measured 24.3% (56/230), ratchet
-    ("all", "recall_clinical", "min", 0.99),      # issue bar 99%; measured 99.7% (305/306)
+    ("wF", "person_rate", "max", 0.24),           # issue bar 10%; measured 23.5% (54/230), ratchet
+    ("all", "recall_clinical", "min", 0.99),      # issue bar 99%; measured 99.3% (304/306)
     ("all", "recall_safeguarding", "min", 0.94),  # issue bar 99%; measured 94.6% (176/186), ratchet
-    ("all", "person_rate", "max", 0.27),          # issue bar 10%; measured 26.8% (121/452), ratchet
+    ("all", "person_rate", "max", 0.25),          # issue bar 10%; measured 25.0% (113/452), ratchet
 ]
 
 
@@ -60,7 +60,7 @@ def test_combined_screen_on_heldout_writers(combined, writer, figure, direction,
 
 
 def test_kind_is_right_for_almost_every_caught_flag(combined):
-    assert combined["all"].kind_right >= 0.95   # the issue's bar; measured 98.7%
+    assert combined["all"].kind_right >= 0.95   # the issue's bar; measured 98.9%
 
 
 def test_the_heldout_pair_is_the_one_drawn_by_lot_and_never_trained_on():
@@ -68,4 +68,4 @@ def test_the_heldout_pair_is_the_one_drawn_by_lot_and_never_trained_on():
     heldout = {r.writer for r in safety_model.read_rows(safety_model.training_files(HELDOUT_DIR))}
     training = {r.writer for r in safety_model.read_rows(safety_model.training_files())}
     assert heldout == set(drawn) == {"wD", "wF"}
-    assert training == set(WRITERS) - heldout
+    assert training == set(WRITERS) - heldout | {"checkin"}  # and the project's check-in answers (all none)
