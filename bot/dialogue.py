@@ -5,8 +5,7 @@ message that caused it. Rasa's sender id is the conversation's opaque public id,
 
 Several Rasa servers (RASA_URL lists them, comma-separated) share one tracker store and a Redis lock
 store (endpoints.production.yml), so any of them can take any conversation's next message: calls go
-round robin, dialogue calls (turns and openers) and NLU parses each in their own rotation so the
-expensive turns are spread evenly. A server that cannot be connected to is skipped for that call
+round robin, so the expensive turns (and openers) are spread evenly. A server that cannot be connected to is skipped for that call
 (the next one is tried before DialogueUnavailable is raised) and tried last for a few seconds. A
 server that took the request but failed or timed out is not: the turn may have run there, and the
 processor retries it later rather than running it twice at once.
@@ -56,9 +55,9 @@ class RasaClient:
         self.timeout = timeout
         self._http = requests.Session()
         self._lock = threading.Lock()
-        self._rotation = {"dialogue": itertools.count(), "parse": itertools.count()}
+        self._rotation = {"dialogue": itertools.count()}
         self._down_until: dict[str, float] = {}
-        # Requests each server answered, by (server URL, "turn" | "trigger" | "parse").
+        # Requests each server answered, by (server URL, "turn" | "trigger").
         self.served: Counter = Counter()
 
     def _servers(self, rotation: str) -> list[str]:
@@ -74,7 +73,7 @@ class RasaClient:
     def _post(self, path: str, payload: dict[str, Any], kind: str = "turn") -> Any:
         params = {"token": self.token} if self.token else None
         failure: Optional[requests.RequestException] = None
-        for url in self._servers("parse" if kind == "parse" else "dialogue"):
+        for url in self._servers("dialogue"):
             try:
                 response = self._http.post(url + path, json=payload, params=params,
                                            timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout))
@@ -103,10 +102,22 @@ class RasaClient:
                             {"sender": sender_id, "message": safe_text, "metadata": metadata or {}}, "turn")
         return [m["text"] for m in answer if m.get("text")]
 
-    def parse(self, text: str) -> list[tuple[str, float]]:
-        """The NLU's intent ranking for a text, without touching any conversation."""
-        answer = self._post("/model/parse", {"text": _plain(text) or " "}, "parse")
-        return [(i["name"], float(i["confidence"])) for i in answer.get("intent_ranking") or []]
+    def waiting_for(self, sender_id: str) -> tuple[Optional[str], list[str]]:
+        """The question a conversation is waiting for an answer to (the form's requested slot) and the
+        check-in areas still to score, read from Rasa's tracker without touching it. A short timeout:
+        it is asked on a safety path, which must not wait for Rasa."""
+        params = {"include_events": "NONE", **({"token": self.token} if self.token else {})}
+        for url in self._servers("dialogue"):
+            try:
+                response = self._http.get(f"{url}/conversations/{sender_id}/tracker", params=params,
+                                          timeout=(min(CONNECT_TIMEOUT, 2.0), 2.0))
+            except requests.RequestException:
+                continue
+            if response.status_code == 200:
+                slots = response.json().get("slots") or {}
+                pending = slots.get("concern_pending") or []
+                return slots.get("requested_slot"), [str(area) for area in pending]
+        raise DialogueUnavailable("Rasa unreachable: the tracker could not be read")
 
     def trigger(self, sender_id: str, intent: str) -> list[str]:
         """Start a proactive turn (the outreach opener) with an external intent."""

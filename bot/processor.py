@@ -17,6 +17,7 @@ from typing import Callable, Optional
 from sqlalchemy import select
 
 from bot import outbox, records, safety
+from bot.concerns import parse_areas, parse_score
 from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
@@ -307,6 +308,8 @@ class Processor:
         practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
         message.patient_id = patient.id if patient else None
         message.conversation_id = conversation.id if conversation else None
+        if conversation is not None and conversation.status == "active":
+            self._keep_the_answer(session, message, conversation)
         on_treatment = bool(patient and patient.on_active_treatment)
         text_name = safety_net_message(flag, on_treatment)
         helpline = (patient.oncology_helpline or "") if patient else ""
@@ -319,6 +322,27 @@ class Processor:
                            source=_source_of(flag))
         log.warning("inbound %s flagged %s/%s", message.id, flag.kind, flag.severity)
         return "safety"
+
+    def _keep_the_answer(self, session, message: InboundMessage, conversation: Conversation) -> None:
+        """A flagged text can also answer the check-in question asked ("8, and I can't see the point
+        any more"): the answer is stored as the dialogue would have stored it, and a person reads the
+        whole text. Best effort: if Rasa cannot say which question was asked, nothing is stored."""
+        try:
+            slot, pending = self.rasa.waiting_for(conversation.public_id)
+        except DialogueUnavailable:
+            return
+        text = message.body or ""
+        if slot == "concern_areas":
+            areas = parse_areas(text)
+            if areas.kind == "areas":
+                records.record_concern(session, conversation, "areas", areas=list(areas.areas),
+                                       inbound_message_id=message.id)
+            return
+        question = "overall" if slot == "concern_overall" else \
+            pending[0] if slot == "concern_area_score" and pending else None
+        reply = parse_score(text) if question else None
+        if question and reply is not None and reply.kind == "score" and reply.score is not None:
+            records.record_concern(session, conversation, question, score=reply.score, inbound_message_id=message.id)
 
     def _who(self, session, message: InboundMessage) -> tuple[Optional[Patient], Optional[Conversation]]:
         """The patient who sent a text, and their latest conversation (preferring an open one)."""

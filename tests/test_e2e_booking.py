@@ -141,3 +141,21 @@ def test_an_unreadable_score_is_asked_again_once_then_the_check_in_moves_on(depl
         overall = session.scalar(select(ConcernAnswer).where(ConcernAnswer.patient_id == patient.id,
                                                              ConcernAnswer.question == "overall"))
     assert (overall.status, overall.score) == ("unclear", None)
+
+
+def test_a_flagged_answer_is_stored_and_a_person_reads_the_rest(deployment):
+    """Issue 13, mixed messages: the score in "8, and ... can't see the point" is kept as the answer
+    to the question asked, and the whole text goes to a person with the safety net."""
+    from bot.models import Flag
+
+    phone = to_the_offer(deployment)
+    (reply,) = phone.text("8, and honestly I can't see the point any more", 1)
+    assert reply == say("safety_safeguarding")
+    with session_scope(deployment.settings.database_url) as session:
+        patient = phone.patient(session)
+        flag = session.scalar(select(Flag).where(Flag.patient_id == patient.id))
+        overall = session.scalar(select(ConcernAnswer).where(ConcernAnswer.patient_id == patient.id,
+                                                             ConcernAnswer.question == "overall"))
+    assert flag.kind == "safeguarding"
+    assert (overall.status, overall.score, overall.inbound_message_id) == ("answered", 8, flag.inbound_message_id)
+    assert phone.conversation_status() == "handed_over"
