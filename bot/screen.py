@@ -73,7 +73,21 @@ def screen_text(text: str, model: Optional[SafetyModel] = None) -> Optional[safe
         # 1961" is not worth a person's time (the dialogue asks again); another alphabet is.
     if _mostly_other_alphabets(text or ""):
         return review("unreadable", "written mostly in letters the screen cannot read (another language?)")
+    if _only_distress_emoji(text or ""):
+        return review("emoji", "only emoji, and they look like distress")
     return None
+
+
+# Emoji that, sent alone, may be a cry for help: crying, broken heart, despair, SOS, ambulance.
+DISTRESS_EMOJI = frozenset("\U0001F62D\U0001F622\U0001F494\U0001F61E\U0001F614\U0001F629\U0001F62B"
+                           "\U0001F198\U0001F691\U0001F630\U0001F628\U0001F616\U0001F623\U0001F625")
+
+
+def _only_distress_emoji(text: str) -> bool:
+    """A text with no letters or digits that holds a distress emoji ("😭😭", "🆘")."""
+    if any(c.isalnum() for c in text):
+        return False
+    return any(c in DISTRESS_EMOJI for c in text)
 
 
 def _mostly_other_alphabets(text: str) -> bool:
