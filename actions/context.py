@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import load_settings
 from bot.db import session_scope
-from bot.models import Conversation, Patient
+from bot.models import Conversation, Patient, utcnow
 from bot.scripts import PracticeScript, script_for_patient
 
 
@@ -41,8 +41,10 @@ class Context:
         return self.patient.date_of_birth
 
     def say(self, message: str, **turn: str) -> str:
-        """The practice's text for this patient; `turn` fills area, role, options or appointment."""
-        return self.script.render(message, first_name=self.patient.first_name, **turn)
+        """The practice's text for this patient; `turn` fills area, role, options or appointment. A
+        safety-net text says when someone will be in touch, by the practice's opening hours now."""
+        return self.script.render(message, first_name=self.patient.first_name,
+                                  next_contact=self.script.opening_hours.when_contact(utcnow()), **turn)
 
 
 def inbound_id_of(tracker: Tracker) -> Optional[int]:

@@ -6,6 +6,7 @@ that arrives while Rasa or the database is down is processed when they are back 
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import logging
@@ -310,11 +311,13 @@ class Processor:
         message.conversation_id = conversation.id if conversation else None
         if conversation is not None and conversation.status == "active":
             self._keep_the_answer(session, message, conversation)
-        on_treatment = bool(patient and patient.on_active_treatment)
+        on_treatment = patient.on_active_treatment if patient else None
+        flag = with_register_urgency(flag, on_treatment)
         text_name = safety_net_message(flag, on_treatment)
         helpline = (patient.oncology_helpline or "") if patient else ""
+        next_contact = script.opening_hours.when_contact(utcnow())
         outbox.enqueue(session, f"in:{message.id}:safety", message.from_number,
-                       script.render(text_name, helpline=helpline), conversation=conversation,
+                       script.render(text_name, helpline=helpline, next_contact=next_contact), conversation=conversation,
                        from_number=script.sender, in_reply_to_id=message.id, purpose="safety_net")
         records.raise_flag(session, practice_id=practice.id if practice else None, patient_id=message.patient_id,
                            conversation=conversation, inbound_message_id=message.id, kind=flag.kind,
@@ -404,12 +407,37 @@ def _script_for_number(settings: Settings, to_number: str):
     return by_sender.get(to_number) or next(iter(scripts.values()))
 
 
-def safety_net_message(flag: "safety.Flag", on_active_treatment: bool) -> str:
-    """Which safety-net text a flag gets: the one place this rule lives."""
+# Which safety-net text each kind of flag gets (issue 14): the one place this rule lives.
+NET_BY_CATEGORY = {
+    "breathing_chest": "safety_999", "collapse_stroke": "safety_999",
+    "spinal_cord_compression": "safety_same_hour", "svco": "safety_same_hour", "hypercalcaemia": "safety_same_hour",
+    "dehydration_toxicity": "safety_same_hour",
+    "bleeding": "safety_bleeding",
+    "suicide": "safety_suicide", "self_harm": "safety_suicide",
+    "domestic_abuse": "safety_domestic", "financial_abuse": "safety_domestic",
+    "child_abuse": "safety_at_risk", "adult_abuse_neglect": "safety_at_risk",
+}
+SEPSIS_NET = {True: "safety_sepsis_treatment", None: "safety_sepsis_unknown", False: "safety_clinical"}
+
+
+def safety_net_message(flag: "safety.Flag", on_active_treatment: Optional[bool]) -> str:
+    """Which safety-net text a flag gets. `on_active_treatment` is the register's answer: True,
+    False, or None when the practice does not know (GP systems rarely hold it)."""
     if flag.kind == REVIEW:
         return "safety_review"
+    if flag.category == "neutropenic_sepsis":
+        return SEPSIS_NET[on_active_treatment]
+    if flag.category in NET_BY_CATEGORY:
+        return NET_BY_CATEGORY[flag.category]
     if flag.kind == "safeguarding":
         return "safety_safeguarding"
-    if flag.severity == "urgent":
-        return "safety_clinical_urgent"
     return "safety_clinical_treatment" if on_active_treatment else "safety_clinical"
+
+
+def with_register_urgency(flag: "safety.Flag", on_active_treatment: Optional[bool]) -> "safety.Flag":
+    """A possible infection is urgent whenever the register says the patient is on treatment,
+    whether or not the text says so (neutropenic sepsis can kill within hours)."""
+    if flag.category == "neutropenic_sepsis" and on_active_treatment and flag.severity != "urgent":
+        return dataclasses.replace(flag, severity="urgent",
+                                   evidence=flag.evidence + ("the register says: on treatment",))
+    return flag

@@ -40,6 +40,7 @@ from bot.scripts import PracticeScript, ScriptError, load_script
 from bot.sms import GSM7_BASIC, GSM7_EXTENDED, is_gsm7, segment_count
 
 LONG_FIRST_NAME = "Christopher-Alexander"
+LONGEST_NEXT_CONTACT = "when we open at 10:30am on Wednesday"  # the longest "when" of a safety-net text
 SAMPLE_FIRST_NAME = "Alex"
 SAMPLE_HELPLINE = "01632 960 000"  # Ofcom drama range; used when the practice sets no helpline
 MAX_SEGMENTS = 2
@@ -233,7 +234,8 @@ def _check_texts(script: PracticeScript) -> List[Finding]:
                                                    f"(known: {', '.join(sorted(scripts.PLACEHOLDERS))})"))
             continue
         try:
-            text = script.render(name, first_name=LONG_FIRST_NAME, helpline=helpline, **turn)
+            text = script.render(name, first_name=LONG_FIRST_NAME, helpline=helpline,
+                                 next_contact=LONGEST_NEXT_CONTACT, **turn)
         except jinja2.TemplateError as exc:
             findings.append(Finding("error", name, f"cannot be rendered: {exc}"))
             continue
@@ -356,14 +358,28 @@ SAMPLE_CONVERSATION: Sequence[Tuple[str, str]] = (
     ("section", "A text from a number not on the register"),
     ("patient", "Hello?"),
     ("bot", "unknown_number"),
-    ("section", "Safety nets (sent at once when the safety screen flags a text)"),
+    ("section", "Safety nets (sent at once when the safety screen flags a text; one per kind of flag)"),
     ("patient", "I can't breathe and my chest hurts"),
-    ("bot", "safety_clinical_urgent"),
-    ("patient", "I'm on chemo and I've got a temperature of 38.5"),
-    ("bot", "safety_clinical_treatment"),
+    ("bot", "safety_999"),
+    ("patient", "I've got a temperature of 38.5 (the register says: on treatment)"),
+    ("bot", "safety_sepsis_treatment"),
+    ("patient", "I've got a temperature of 38.5 (treatment not known to the practice)"),
+    ("bot", "safety_sepsis_unknown"),
+    ("patient", "my back is agony and my legs have gone numb"),
+    ("bot", "safety_same_hour"),
     ("patient", "I've been coughing up blood since yesterday"),
+    ("bot", "safety_bleeding"),
+    ("patient", "something else worrying (on treatment)"),
+    ("bot", "safety_clinical_treatment"),
+    ("patient", "something else worrying (not on treatment)"),
     ("bot", "safety_clinical"),
-    ("patient", "I don't feel safe at home"),
+    ("patient", "I don't want to be here any more"),
+    ("bot", "safety_suicide"),
+    ("patient", "he checks my phone and won't let me see my sister"),
+    ("bot", "safety_domestic"),
+    ("patient", "my neighbour's children are left alone all night"),
+    ("bot", "safety_at_risk"),
+    ("patient", "things at home are not safe for me"),
     ("bot", "safety_safeguarding"),
     ("section", "A text the safety screen is unsure about (a person reads it the same working day)"),
     ("patient", "been getting headaches"),

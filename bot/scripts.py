@@ -16,19 +16,22 @@ import yaml
 from jinja2 import meta
 
 from bot.concerns import AREAS
-from bot.send_window import SendWindow
+from bot.send_window import OPENING_DEFAULT, SendWindow
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
 KNOWN_KEYS = {"ods_code", "name", "phone", "sender", "contact", "callback_days", "not_monitored",
               "codes", "messages", "oncology_helpline", "duty_clinician_phone", "send_window", "roles",
-              "routing", "languages"}
+              "routing", "languages", "opening_hours"}
 LANGUAGE_KEYS = {"not_monitored", "messages"}
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1, as the register's preferred_language
 CONTACT_KEYS = {"name", "role"}
 # Placeholders filled per text by the dialogue: the concern area being asked about, the role the
 # patient is offered, the numbered times on offer, and one appointment in words.
 TURN_PLACEHOLDERS = {"area", "role", "options", "appointment"}
-PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored", "helpline"} | TURN_PLACEHOLDERS
+# When a person will be in touch, in a safety-net text: "today", or "when we open at 8:00am on Monday"
+# (the practice's opening_hours); "soon" where no time is known (previews).
+PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored", "helpline",
+                "next_contact"} | TURN_PLACEHOLDERS
 
 SLOT_KINDS = {"phone": "phone call", "video": "video call", "face_to_face": "at the practice"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -106,11 +109,18 @@ class PracticeScript:
         return out
 
     @property
+    def opening_hours(self) -> SendWindow:
+        """When a person at the practice can act on a flag (default Mon-Fri 08:00-18:30, never on a
+        bank holiday)."""
+        return SendWindow.from_config(self.data.get("opening_hours"), OPENING_DEFAULT, "opening_hours")
+
+    @property
     def routing(self) -> Mapping[str, Any]:
         """The routing rules: high_score, areas (area -> role), several_areas, default."""
         return self.data["routing"]
 
-    def render(self, message: str, first_name: str = "", helpline: str = "", **turn: str) -> str:
+    def render(self, message: str, first_name: str = "", helpline: str = "", next_contact: str = "soon",
+               **turn: str) -> str:
         """Render one message for a patient. Raises KeyError for a message that does not exist.
         `helpline` is the patient's hospital helpline; the practice's default is used without one.
         `turn` fills TURN_PLACEHOLDERS (area, role, options, appointment); missing ones are empty."""
@@ -127,6 +137,7 @@ class PracticeScript:
             "callback_days": self.data["callback_days"],
             "not_monitored": self.data["not_monitored"],
             "helpline": helpline or str(self.data.get("oncology_helpline") or ""),
+            "next_contact": next_contact,
             **{name: turn.get(name, "") for name in TURN_PLACEHOLDERS},
         }
         text = _jinja.from_string(templates[message]).render(**context)
@@ -297,6 +308,10 @@ def load_script(path: Path) -> PracticeScript:
         SendWindow.from_config(data.get("send_window"))
     except ValueError as exc:
         raise fail(str(exc).removeprefix("send_window: "), "send_window") from None
+    try:
+        SendWindow.from_config(data.get("opening_hours"), OPENING_DEFAULT, "opening_hours")
+    except ValueError as exc:
+        raise fail(str(exc).removeprefix("opening_hours: "), "opening_hours") from None
     if not isinstance(data["callback_days"], int) or data["callback_days"] < 0:
         raise fail("must be a whole number of days", "callback_days")
     _check_roles_and_routing(data, fail)

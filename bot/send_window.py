@@ -1,5 +1,10 @@
-"""When outreach may start a conversation: the practice's send window, in its own time zone, never
-on an English bank holiday. Replies to a patient who has just texted are not held to it."""
+"""Weekly hours of a practice, in its own time zone, never on an English bank holiday:
+
+- the send window: when outreach may start a conversation (replies to a patient who has just
+  texted are not held to it);
+- the opening hours: when a person at the practice can act on a flag, which the safety-net texts
+  tell the patient ("someone will contact you today" / "when we open at 8:00am on Monday").
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +17,8 @@ from bot.clock import is_bank_holiday
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:30",
            "timezone": "Europe/London"}
+OPENING_DEFAULT = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "18:30",
+                   "timezone": "Europe/London"}  # the core hours of an English GP practice
 
 
 @dataclass(frozen=True)
@@ -22,18 +29,49 @@ class SendWindow:
     zone: ZoneInfo
 
     @classmethod
-    def from_config(cls, config: Mapping | None) -> "SendWindow":
-        """Build from a practice script's `send_window` (defaults: Mon-Fri 09:00-17:30 Europe/London)."""
-        merged = {**DEFAULT, **(config or {})}
+    def from_config(cls, config: Mapping | None, defaults: Mapping = DEFAULT, name: str = "send_window") -> "SendWindow":
+        """Build from a practice script's `send_window` (defaults: Mon-Fri 09:00-17:30 Europe/London)
+        or, with OPENING_DEFAULT and name "opening_hours", its opening hours (Mon-Fri 08:00-18:30)."""
+        if config is not None and not isinstance(config, Mapping):
+            raise ValueError(f"{name}: must be a mapping with days, start, end (and timezone)")
+        merged = {**defaults, **(config or {})}
         try:
+            if isinstance(merged["days"], str) or not merged["days"]:
+                raise ValueError("days must be a list of day names such as [mon, tue, wed]")
             days = frozenset(DAY_NAMES.index(str(d).lower()[:3]) for d in merged["days"])
             start, end = dt.time.fromisoformat(str(merged["start"])), dt.time.fromisoformat(str(merged["end"]))
             zone = ZoneInfo(str(merged["timezone"]))
         except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"send_window: {exc}") from None
+            raise ValueError(f"{name}: {exc}") from None
         if not start < end:
-            raise ValueError("send_window: start must be before end")
+            raise ValueError(f"{name}: start must be before end")
         return cls(days, start, end, zone)
+
+    def next_open(self, now_utc: dt.datetime) -> dt.datetime:
+        """The next moment (local, aware) the hours begin after `now_utc`; `now_utc` itself if open."""
+        if self.is_open(now_utc):
+            return _aware(now_utc).astimezone(self.zone)
+        local = _aware(now_utc).astimezone(self.zone)
+        for offset in range(0, 15):  # two weeks always hold a working day, bank holidays included
+            day = local.date() + dt.timedelta(days=offset)
+            opening = dt.datetime.combine(day, self.start, tzinfo=self.zone)
+            if day.weekday() in self.days and not is_bank_holiday(day) and opening > local:
+                return opening
+        raise ValueError("no opening time within two weeks")
+
+    def when_contact(self, now_utc: dt.datetime) -> str:
+        """How a safety-net text says when a person will be in touch: "today" while open, otherwise
+        "when we open at 8:00am on Monday" (or "tomorrow")."""
+        if self.is_open(now_utc):
+            return "today"
+        opening = self.next_open(now_utc)
+        local_today = _aware(now_utc).astimezone(self.zone).date()
+        clock = f"{opening:%I:%M%p}".lstrip("0").lower()
+        if opening.date() == local_today:
+            return f"when we open at {clock} today"
+        if opening.date() == local_today + dt.timedelta(days=1):
+            return f"when we open at {clock} tomorrow"
+        return f"when we open at {clock} on {opening:%A}"
 
     def is_open(self, now_utc: dt.datetime) -> bool:
         """True when `now_utc` (naive UTC or aware) falls inside the window, local clock changes included."""
@@ -42,3 +80,8 @@ class SendWindow:
         local = now_utc.astimezone(self.zone)
         return (local.weekday() in self.days and not is_bank_holiday(local.date())
                 and self.start <= local.time() < self.end)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """Stored times are naive UTC."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment

@@ -15,7 +15,15 @@ from actions.identity import ActionAskDateOfBirth
 from bot.db import session_scope
 from bot.models import Conversation, Flag, Task
 from bot.screen import carries_content
-from tests.test_actions import add_inbound, make_tracker, run, say, texts
+from tests.test_actions import SCRIPT, FIRST_NAME, add_inbound, make_tracker, run, texts
+
+
+
+def holding() -> str:
+    """The holding reply as the patient gets it now (the pinned clock decides "today" or "when we open")."""
+    from bot.clock import utcnow
+
+    return SCRIPT.render("safety_review", first_name=FIRST_NAME, next_contact=SCRIPT.opening_hours.when_contact(utcnow()))
 
 CONTENT = "my husband has been shouting at me again and I dont know what to do"
 STEPS = [
@@ -36,7 +44,7 @@ def test_content_that_is_not_an_answer_goes_to_a_person_at_every_step(conversati
     inbound_id = add_inbound(conversation, CONTENT)
     tracker = make_tracker(conversation["public_id"], text=CONTENT, slots=slots, inbound_id=inbound_id)
     events, dispatcher = run(action, tracker)
-    assert texts(dispatcher) == [say("safety_review")]
+    assert texts(dispatcher) == [holding()]
     assert "not monitored all the time" in texts(dispatcher)[0]
     with session_scope(conversation["url"]) as session:
         flag = session.scalar(select(Flag).where(Flag.inbound_message_id == inbound_id))
@@ -56,7 +64,7 @@ def test_a_short_unreadable_answer_is_asked_again(conversation, action, slots, r
     inbound_id = add_inbound(conversation, "??")
     events, dispatcher = run(action, make_tracker(conversation["public_id"], text="??", slots=slots,
                                                   inbound_id=inbound_id))
-    assert len(texts(dispatcher)) == 1 and texts(dispatcher)[0] != say("safety_review")
+    assert len(texts(dispatcher)) == 1 and texts(dispatcher)[0] != holding()
     with session_scope(conversation["url"]) as session:
         assert session.scalar(select(Flag).where(Flag.inbound_message_id == inbound_id)) is None
         assert session.get(Conversation, conversation["id"]).status == "active"

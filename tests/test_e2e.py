@@ -25,7 +25,12 @@ SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")
 
 
 def say(message: str, **turn: str) -> str:
-    return SCRIPT.render(message, first_name="Alex", **turn)
+    """The text the patient gets; a safety net says when someone will be in touch, by the
+    practice's opening hours at the deployment's (pinned) time."""
+    from bot.clock import utcnow
+
+    return SCRIPT.render(message, first_name="Alex", next_contact=SCRIPT.opening_hours.when_contact(utcnow()),
+                         **turn)
 
 
 def test_whole_conversation_to_a_yes_at_a_practice_that_books_nothing(deployment):
@@ -300,7 +305,9 @@ def test_a_text_sent_while_the_database_is_down_is_kept_and_answered_later(deplo
         assert session.scalar(select(InboundMessage.body).where(InboundMessage.message_sid == sid)) == "12/03/1961"
 
 
-SAFETY_TEXTS = {"safety_clinical_urgent", "safety_clinical_treatment", "safety_clinical", "safety_safeguarding"}
+SAFETY_TEXTS = {"safety_999", "safety_sepsis_treatment", "safety_sepsis_unknown", "safety_same_hour",
+                "safety_bleeding", "safety_clinical_treatment", "safety_clinical", "safety_suicide", "safety_domestic",
+                "safety_at_risk", "safety_safeguarding"}
 CLINICAL = "temp 38.2, had chemo tuesday"
 SAFEGUARDING = "i dont see the point anymore"
 
@@ -342,7 +349,7 @@ def test_a_flag_at_any_point_gets_the_safety_net_and_a_human(deployment, point, 
         phone.text(body, replies)
     (reply,) = phone.text(text, 1)
     assert reply in {say(m) for m in SAFETY_TEXTS}, reply
-    assert reply == say("safety_safeguarding") if kind == "safeguarding" else reply != say("safety_safeguarding")
+    assert reply == say("safety_suicide") if kind == "safeguarding" else reply == say("safety_sepsis_unknown")
     assert "not monitored all the time" in reply and "cancer" not in reply.lower()
     assert flags_of(deployment, phone)[-1][0] == kind
     assert phone.conversation_status() in ("handed_over", "closed")
@@ -359,14 +366,14 @@ def test_a_flag_after_opting_out_still_gets_the_safety_net(deployment):
     phone.start()
     phone.text("STOP", 0)
     (reply,) = phone.text(SAFEGUARDING, 1)
-    assert reply == say("safety_safeguarding")
+    assert reply == say("safety_suicide")
 
 
 def test_a_flag_from_an_unknown_number_gets_the_safety_net(deployment):
     number = "+447700900997"
     deployment.fake.send_inbound(deployment.inbound_url, number, PRACTICE_NUMBER, "mum collapsed and wont wake up")
     (reply,) = [m["body"] for m in deployment.fake.wait_for_messages(1, to=number)]
-    assert reply == SCRIPT.render("safety_clinical_urgent")
+    assert reply == SCRIPT.render("safety_999", next_contact="today")
 
 
 def test_an_ordinary_reply_is_not_flagged(deployment):

@@ -19,7 +19,12 @@ SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")
 
 
 def say(message: str, **turn: str) -> str:
-    return SCRIPT.render(message, first_name="Alex", **turn)
+    """The text the patient gets; a safety net says when someone will be in touch, by the
+    practice's opening hours at the deployment's (pinned) time."""
+    from bot.clock import utcnow
+
+    return SCRIPT.render(message, first_name="Alex", next_contact=SCRIPT.opening_hours.when_contact(utcnow()),
+                         **turn)
 
 
 def to_the_offer(deployment) -> Phone:
@@ -150,7 +155,7 @@ def test_a_flagged_answer_is_stored_and_a_person_reads_the_rest(deployment):
 
     phone = to_the_offer(deployment)
     (reply,) = phone.text("8, and honestly I can't see the point any more", 1)
-    assert reply == say("safety_safeguarding")
+    assert reply == say("safety_suicide")
     with session_scope(deployment.settings.database_url) as session:
         patient = phone.patient(session)
         flag = session.scalar(select(Flag).where(Flag.patient_id == patient.id))
