@@ -46,6 +46,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
+from bot import safety_context
 from bot.english import build as build_english
 from bot.spelling import FuzzyIndex
 
@@ -1153,6 +1154,7 @@ class _Screen:
         matches += [(self.meta[key], start, end) for key, start, end in self.phrases(doc)]
         idioms = [(s, e) for (cat, _, _, _), s, e in matches if cat == "idiom"]
 
+        readings = _temperatures(cleaned, raw, doc)
         hits: list[tuple[str, str, int, int]] = []   # category, severity, first token, end token
         for (category, severity, lookahead, source), start, end in matches:
             if category == "idiom":
@@ -1168,12 +1170,15 @@ class _Screen:
                 continue
             hits.append((category, severity, start, end))
 
-        readings = _temperatures(cleaned, raw, doc)
         normal = [(s, e) for s, e, value, needs_context in readings if 36.0 <= value < 37.5 and not needs_context]
         hits = [h for h in hits if not (h[0] == "neutropenic_sepsis" and _followed_by_normal(doc, h[3], normal))]
         for s, e, value, needs_context in readings:
             if (value >= 37.5 or value < 36.0) and not needs_context:
                 hits.append(("neutropenic_sepsis", "soon", s, e))
+        if hits:  # events told as past and over, fevers explained by a vaccine, "mum would kill me"
+            context = safety_context.analyse(doc, readings, TREATMENT_CONTEXT)
+            hits = [h for h in hits if safety_context.dismissal(context, h[0], TRIGGERS[h[0]]["kind"], h[2], h[3])
+                    is None]
         if not hits:
             return None
 
