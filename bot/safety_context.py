@@ -47,6 +47,7 @@ _YEAR = re.compile(r"^(19|20)\d\d$")
 _CLINICAL_PAST = [
     *[("last", w) for w in ["week", "wk", "month", "year", "weekend", "time", "cycle", "round", *_SEASONS, *_DAYS]],
     *[("in", m) for m in _MONTHS if m != "may"], ("in", "may", ","), *[("in", "the", s) for s in _SEASONS],
+    *[("in", s) for s in _SEASONS],
     *[("at", s) for s in _SEASONS], ("at", "the", "start"), ("at", "the", "beginning"), ("back", "in"),
     ("a", "while", "back"), ("years", "back"), ("months", "back"), ("weeks", "back"), ("yrs", "back"),
     *[("first", w) for w in ["week", "cycle", "round", "time", "dose", "lot", "session", "treatment"]],
@@ -93,9 +94,12 @@ _RESOLVED = [("all", "good"), ("all", "fine"), ("all", "clear"), ("all", "sorted
              ("passed", "by"), ("doing", "well"), ("doing", "alright"), ("doing", "ok"), ("doing", "fine"),
              ("doing", "good"), ("paid", "back"), ("paid", "it", "back"), ("paid", "it", "all", "back"),
              ("fixed", "it"), ("it", "went"), ("did", "the", "trick"), ("been", "fine"), ("been", "ok"),
-             ("been", "good"), ("not", "now"), ("i", "'m", "safe"), ("im", "safe"), ("am", "safe"),
+             ("been", "good"), ("not", "now"), ("not", "new"), ("same", "as", "always"), ("same", "as", "ever"),
+             ("i", "'m", "ok"), ("i", "am", "ok"), ("im", "ok"), ("i", "'m", "fine"), ("i", "am", "fine"), ("im", "fine"), ("i", "'m", "safe"), ("im", "safe"), ("am", "safe"),
              ("i", "'m", "home"), ("am", "home"), ("all", "fine")]
-_GONE_THEN = frozenset("now after by away overnight this today within completely in the".split())
+_GONE_THEN = frozenset("now after by away overnight this today within completely in the and".split())
+_NOT_OVER_AFTER = frozenset("but except apart ish - although though".split())   # "fine but ...", "ok ish"
+_NOW_FILLERS = frozenset("it 's is its all i 'm am im he she everything totally completely and".split())
 _NEGATORS = frozenset("not n't nt never no".split())
 
 _VACCINE = frozenset("jab jabs vaccine vaccines vaccination vaccinations vaccinated booster boosters immunisation "
@@ -123,6 +127,7 @@ class Context:
     sentence: list[int]                 # sentence number of each token
     clause: list[int]                   # clause number of each token (sentences split at , and but ...)
     resolutions: list[int] = field(default_factory=list)   # token index of each "it is over"
+    resolving_now: set[int] = field(default_factory=set)    # each "now" that is part of one ("all fine now")
     recurrence: bool = False
     safeguarding_recurrence: bool = False
     vaccine_sentences: set[int] = field(default_factory=set)
@@ -158,21 +163,29 @@ def analyse(doc, readings: Sequence[tuple[int, int, float, bool]], treatment_wor
     words = [t.lower_ for t in doc]
     sentence, clause = [], []
     s = c = 0
-    for t in doc:
-        if t.text in _SENTENCE_END or "\n" in t.text:
-            s += 1
-            c += 1
-        elif _is_break(t) or t.lower_ in ("but", "and", "though", "although", "then", "however", "so"):
+    for t in doc:   # a sentence's closing mark belongs to it ("... fine now?" is a question)
+        if _is_break(t) or t.lower_ in ("but", "and", "though", "although", "then", "however", "so"):
             c += 1
         sentence.append(s)
         clause.append(c)
+        if t.text in _SENTENCE_END or "\n" in t.text or "?" in t.text or "!" in t.text:
+            s += 1
     ctx = Context(words, sentence, clause)
 
     questions = {sentence[i] for i, t in enumerate(doc) if "?" in t.text}
-    for i in _resolution_starts(words):
+    for i, k in _resolution_starts(words):
         negated = any(w in _NEGATORS for w in words[max(0, i - 2):i]) and words[i] not in ("no", "not", "nothing")
-        if not negated and sentence[i] not in questions:
-            ctx.resolutions.append(i)
+        qualified = i + k < len(words) and words[i + k] in _NOT_OVER_AFTER
+        if negated or qualified or sentence[i] in questions:
+            continue
+        ctx.resolutions.append(i)
+        if i + k < len(words) and words[i + k] == "now":
+            ctx.resolving_now.add(i + k)
+        j = i - 1
+        while j >= 0 and words[j] in _NOW_FILLERS:
+            j -= 1
+        if j >= 0 and words[j] == "now":
+            ctx.resolving_now.add(j)
     for start, _, value, needs_context in readings:   # a normal reading: "36.9 now"
         if 36.0 <= value < 37.5 and not needs_context:
             ctx.resolutions.append(start)
@@ -196,15 +209,20 @@ def analyse(doc, readings: Sequence[tuple[int, int, float, bool]], treatment_wor
     return ctx
 
 
-def _resolution_starts(words: Sequence[str]) -> list[int]:
-    out = _find(words, _RESOLVED)
+def _resolution_starts(words: Sequence[str]) -> list[tuple[int, int]]:
+    """(first token, length) of each phrase saying that something is over."""
+    out = [(i, len(p)) for p in _RESOLVED for i in range(len(words)) if _match(words, i, p)]
     for i, w in enumerate(words):
-        if w == "gone" and (i + 1 == len(words) or words[i + 1] in _GONE_THEN or not words[i + 1].isalnum()):
-            out.append(i)
-        elif w in _GOOD:
-            before, after = words[max(0, i - 3):i], words[i + 1:i + 2]
-            if "now" in before or after in (["now"], ["since"]):
-                out.append(i)
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if w == "gone" and (not after or after in _GONE_THEN or not after.isalnum()):
+            out.append((i, 1))
+        elif w in _GOOD and ("now" in words[max(0, i - 3):i] or after in ("now", "since")):
+            out.append((i, 1))
+        elif w == "no" and i + 2 < len(words) and words[i + 2] in ("now", "since"):   # "no pain now"
+            out.append((i, 2))
+        elif w == "nothing" and after == "for" and i + 2 < len(words) and (
+                words[i + 2].isdigit() or words[i + 2] in ("years", "yrs", "ages", "months", "a")):
+            out.append((i, 2))   # "nothing for 10 years"
     return sorted(set(out))
 
 
@@ -253,11 +271,15 @@ def past_and_resolved(ctx: Context, kind: str, start: int, end: int) -> bool:
     if not any(r >= end for r in ctx.resolutions):
         return False
     n = len(ctx.words)
-    sent = [j for j in range(n) if ctx.sentence[j] == ctx.sentence[start]]
-    if not _past_marker(ctx, sent[0], sent[-1] + 1, kind == "safeguarding"):
-        return False
     own = [j for j in range(n) if ctx.clause[j] == ctx.clause[start] or start <= j < end]
-    return not _find(ctx.words, _RECENT, own[0], own[-1] + 1)
+    # on anti-cancer treatment the time must be the event's own ("had a temp last week after chemo"),
+    # not the treatment's ("chemo last week, had a temp of 38, fine now" stays flagged)
+    scope = own if kind == "clinical" and ctx.treatment_active else \
+        [j for j in range(n) if ctx.sentence[j] == ctx.sentence[start]]
+    if not _past_marker(ctx, scope[0], scope[-1] + 1, kind == "safeguarding"):
+        return False
+    recent = [j for j in _find(ctx.words, _RECENT, own[0], own[-1] + 1) if j not in ctx.resolving_now]
+    return not recent
 
 
 def vaccine_fever(ctx: Context, start: int, end: int) -> bool:
