@@ -837,7 +837,8 @@ IDIOMS: dict[str, list[str]] = {
         "hit me hard", "hit me like", "hits me hard", "news hit me", "it hits me",
         "collapse of", "breaking my heart", "break my heart",
         "cut myself off", "cut off from", "cutting corners", "running a temp job", "temp job", "temp agency",
-        "temp work", "temping", "hot and bothered", "let me lift a finger", "lift a finger", "gasping for a", "choking back", "want to be a burden",
+        "temp work", "temping", "hot and bothered", "let me lift a finger",
+        "gasping for a", "choking back", "want to be a burden",
         "wanna be a burden", "shoot myself in the foot", "kicking myself", "kick myself", "kicked myself",
     ],
     "patterns": [

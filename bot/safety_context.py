@@ -38,7 +38,8 @@ from typing import Iterable, Optional, Sequence
 _MONTHS = ("january february march april may june july august september october november december "
            "jan feb mar apr jun jul aug sep sept oct nov dec").split()
 _SEASONS = "spring summer autumn fall winter christmas xmas easter".split()
-_DAYS = "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed weds thu thur thurs fri sat sun".split()
+_DAYS = ("monday tuesday wednesday thursday friday saturday sunday "
+         "mon tue tues wed weds thu thur thurs fri sat sun").split()
 _LONG_UNITS = frozenset("week weeks wk wks month months year years yr yrs ages while long decade decades".split())
 _YEAR_UNITS = frozenset("year years yr yrs ages long decade decades".split())
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -49,8 +50,10 @@ _CLINICAL_PAST = [
     *[("in", m) for m in _MONTHS if m != "may"], ("in", "may", ","), *[("in", "the", s) for s in _SEASONS],
     *[("in", s) for s in _SEASONS],
     *[("at", s) for s in _SEASONS], ("at", "the", "start"), ("at", "the", "beginning"), ("back", "in"),
-    ("a", "while", "back"), ("years", "back"), ("months", "back"), ("weeks", "back"), ("yrs", "back"),
-    *[("first", w) for w in ["week", "cycle", "round", "time", "dose", "lot", "session", "treatment"]],
+    ("a", "while", "back"), ("long", "time", "ago"), ("years", "back"), ("months", "back"), ("weeks", "back"),
+    ("yrs", "back"),
+    *[("first", w) for w in ["week", "cycle", "round", "time", "dose", "lot", "session", "treatment", "chemo", "op",
+                             "operation", "infusion"]],
     ("cycle", "#"), ("round", "#"), ("cycle", "one"), ("round", "one"), ("once",), ("in", "the", "past"),
     ("previously",), ("before", "diagnosis"), ("before", "my", "diagnosis"), ("before", "surgery"),
     ("before", "my", "op"), ("before", "the", "op"), ("before", "they", "found"), ("before", "i", "was"),
@@ -60,7 +63,8 @@ _CLINICAL_PAST = [
 _SAFEGUARDING_PAST = [
     ("used", "to"), ("when", "i", "was"), ("when", "he", "was"), ("when", "she", "was"), ("as", "a", "teen"),
     ("as", "a", "teenager"), ("as", "a", "child"), ("as", "a", "kid"), ("as", "a", "lass"), ("as", "a", "lad"),
-    ("back", "in"), ("years", "back"), ("yrs", "back"), ("in", "the", "past"), ("before", "diagnosis"),
+    ("back", "in"), ("years", "back"), ("yrs", "back"), ("long", "time", "ago"), ("in", "the", "past"),
+    ("before", "diagnosis"),
     ("before", "my", "diagnosis"), ("once",), ("my", "ex"), ("first", "husband"), ("first", "wife"),
     ("previous", "partner"), ("long", "gone"),
 ]
@@ -81,22 +85,18 @@ _STILL_OK = frozenset("fine ok okay good normal better up on happy going well al
 
 # Saying that something is over. A few need "now" (or "since") next to them.
 _GOOD = frozenset("fine ok okay normal good better well safe clear home great alright stronger settled "
-                  "right sorted grand".split())
-_RESOLVED = [("all", "good"), ("all", "fine"), ("all", "clear"), ("all", "sorted"), ("all", "normal"),
-             ("all", "ok"), ("all", "okay"), ("back", "to", "normal"), ("back", "to", "himself"),
-             ("back", "to", "herself"), ("back", "to", "myself"), ("back", "to", "themselves"),
-             ("back", "to", "my", "normal"), ("nothing", "since"), ("none", "since"), ("not", "since"),
-             ("no", "more"), ("no", "problems"), ("no", "probs"), ("no", "bother"), ("no", "issues"), ("sorted",),
-             ("settled",), ("resolved",), ("cleared",), ("recovered",), ("went", "away"), ("gone", "away"),
-             ("went", "down"), ("came", "down"), ("gone", "down"), ("then", "fine"), ("then", "ok"),
-             ("much", "better"), ("way", "better"), ("loads", "better"), ("lot", "better"), ("better", "place"),
-             ("feeling", "stronger"), ("on", "top", "of", "it"), ("under", "control"), ("it", "passed"),
-             ("passed", "by"), ("doing", "well"), ("doing", "alright"), ("doing", "ok"), ("doing", "fine"),
-             ("doing", "good"), ("paid", "back"), ("paid", "it", "back"), ("paid", "it", "all", "back"),
-             ("fixed", "it"), ("it", "went"), ("did", "the", "trick"), ("been", "fine"), ("been", "ok"),
-             ("been", "good"), ("not", "now"), ("not", "new"), ("same", "as", "always"), ("same", "as", "ever"),
-             ("i", "'m", "ok"), ("i", "am", "ok"), ("im", "ok"), ("i", "'m", "fine"), ("i", "am", "fine"), ("im", "fine"), ("i", "'m", "safe"), ("im", "safe"), ("am", "safe"),
-             ("i", "'m", "home"), ("am", "home"), ("all", "fine")]
+                  "right sorted grand steady stable".split())
+_RESOLVED = [tuple(phrase.split()) for phrase in """
+all good|all fine|all clear|all sorted|all normal|all ok|all okay|back to normal|back to himself|back to herself
+back to myself|back to themselves|back to my normal|nothing since|none since|not since|no more|no problems|no probs
+no bother|no issues|sorted|settled|resolved|cleared|recovered|went away|gone away|went down|came down|gone down
+then fine|then ok|much better|way better|loads better|lot better|better place|good place|feeling stronger
+on top of it|under control|it passed|passed by|doing well|doing alright|doing ok|doing fine|doing good|paid back
+paid it back|paid it all back|fixed it|it went|did the trick|been fine|been ok|been good|not now|not new
+same as always|same as ever|right as rain|nowhere near|not an issue|not a problem|n't come back|not come back
+never came back|n't had one since|n't for over|n't for #|temperature normal|temp normal|temperature is normal
+temp is normal|temperature 's normal|temp 's normal|i 'm ok|i am ok|im ok|i 'm fine|i am fine|im fine|i 'm safe
+im safe|am safe|i 'm home|am home""".replace("\n", "|").split("|") if phrase.strip()]
 _GONE_THEN = frozenset("now after by away overnight this today within completely in the and".split())
 _NOT_OVER_AFTER = frozenset("but except apart ish - although though".split())   # "fine but ...", "ok ish"
 _NOW_FILLERS = frozenset("it 's is its all i 'm am im he she everything totally completely and".split())
@@ -174,7 +174,8 @@ def analyse(doc, readings: Sequence[tuple[int, int, float, bool]], treatment_wor
 
     questions = {sentence[i] for i, t in enumerate(doc) if "?" in t.text}
     for i, k in _resolution_starts(words):
-        negated = any(w in _NEGATORS for w in words[max(0, i - 2):i]) and words[i] not in ("no", "not", "nothing")
+        negated = any(w in _NEGATORS for w in words[max(0, i - 2):i]) and \
+            words[i] not in ("no", "not", "nothing", "n't", "never", "nowhere")
         qualified = i + k < len(words) and words[i + k] in _NOT_OVER_AFTER
         if negated or qualified or sentence[i] in questions:
             continue
@@ -195,6 +196,8 @@ def analyse(doc, readings: Sequence[tuple[int, int, float, bool]], treatment_wor
     for i in _find(words, _RECURRENCE):
         if words[i] == "still" and i + 1 < len(words) and words[i + 1] in _STILL_OK:
             continue
+        if any(w in _NEGATORS for w in words[max(0, i - 2):i]):
+            continue   # "hasn't come back"
         ctx.recurrence = True
     ctx.safeguarding_recurrence = ctx.recurrence or bool(_find(words, _SAFEGUARDING_RECURRENCE))
 

@@ -31,6 +31,7 @@ def pipeline():
     "I tried to take my own life as a teenager, that was 30 years ago, I'm in a much better place now",
     "My ex used to hit me but he's long gone, I'm safe now",
     "Her grandson took money from her once, years back, but he paid it all back",
+    "Had a nosebleed in the summer, it stopped after ten minutes and hasn't come back",
     # fever explained by a vaccine, off treatment
     "Had my covid booster on Friday and felt a bit feverish that evening, not on any chemo now",
     "Bit shivery after my flu jab yesterday, gone this morning",
@@ -64,6 +65,7 @@ def test_not_flagged(text):
     ("had chest pain last week, settled, but it's worse again today", "breathing_chest"),
     ("I had a clot last year, all sorted, but now my calf is swollen and hot", "breathing_chest"),
     ("Collapsed in March, fine since, but today I can't breathe", "breathing_chest"),
+    ("Had a nosebleed in the summer, it stopped but it's come back today", "bleeding"),
     ("used to self harm as a teen and I've started cutting again", "self_harm"),
     ("I tried to end it all years ago and lately I've been thinking about it again", "suicide"),
     ("my husband used to hit me, he's been fine for years but he hit me last night", "domestic_abuse"),
