@@ -29,9 +29,14 @@ How a text is screened (all rule-based, no statistical model):
      stopped") cancels it too, unless the clause is a question ("is coughing up blood normal?").
 5. Temperatures are read as numbers: 37.5 C or more (or 99.5 F or more) flags, a decimal like
    "37.8" on its own, a whole number like "38" only next to a temperature word; below 36 C next
-   to a temperature word flags too (NICE sepsis sign). A normal reading (36.0-37.4) right after a
-   fever phrase ("had a temp of 37.1") cancels that phrase.
-6. A fever flag is raised to "urgent" when the text mentions chemotherapy, immunotherapy,
+   to a body-temperature word flags too (NICE sepsis sign; not "30 degrees" or "at 34" near
+   "hot"). A normal reading (36.0-37.4) right after a fever phrase ("had a temp of 37.1")
+   cancels that phrase.
+6. The whole text's context can set a hit aside (`bot.safety_context`): an event told as past and
+   over ("had a temp last week, all good now"; never when it is back or the time is recent), a
+   fever explained by a vaccine when no anti-cancer treatment is current, a "my mum would kill me
+   if..." hypothetical. Only that hit goes: the other hits of the text still count.
+7. A fever flag is raised to "urgent" when the text mentions chemotherapy, immunotherapy,
    radiotherapy or another anti-cancer treatment (`TREATMENT_CONTEXT`).
 
 `screen()` returns the most serious flag: urgent before soon, then safeguarding before clinical,
@@ -46,6 +51,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
+from bot import safety_context
 from bot.english import build as build_english
 from bot.spelling import FuzzyIndex
 
@@ -150,6 +156,10 @@ TEMPERATURE_CONTEXT = frozenset("""
 temp temps temperature temperatures fever feverish thermometer degrees degree ° º celsius centigrade
 fahrenheit pyrexia pyrexial reading hot shivery shivering febrile
 """.split())
+
+# The ones that make a low number (below 36) a body temperature: not "hot", not "degrees" (the weather).
+BODY_TEMPERATURE_CONTEXT = TEMPERATURE_CONTEXT - {"hot", "degrees", "degree", "°", "º", "celsius", "centigrade",
+                                                  "fahrenheit"}
 
 TRIGGERS: dict[str, dict[str, Any]] = {
     # ---------------------------------------------------------------------------------------------
@@ -827,7 +837,8 @@ IDIOMS: dict[str, list[str]] = {
         "hit me hard", "hit me like", "hits me hard", "news hit me", "it hits me",
         "collapse of", "breaking my heart", "break my heart",
         "cut myself off", "cut off from", "cutting corners", "running a temp job", "temp job", "temp agency",
-        "temp work", "temping", "hot and bothered", "gasping for a", "choking back", "want to be a burden",
+        "temp work", "temping", "hot and bothered", "let me lift a finger",
+        "gasping for a", "choking back", "want to be a burden",
         "wanna be a burden", "shoot myself in the foot", "kicking myself", "kick myself", "kicked myself",
     ],
     "patterns": [
@@ -837,6 +848,11 @@ IDIOMS: dict[str, list[str]] = {
         "=killing/killed/kill =me",
         "=could/would/'d =murder =a",
         "=die/died/dying/dead =of =embarrassment/shame/boredom",
+        "bleed/=bleeding/bled =me/us/them/him/her/you =dry",
+        "=nearly/almost =had/have/having =a? =stroke/heart/fit/seizure/breakdown/coronary",
+        "=he/she/husband/hubby/wife/dad/mum/mam/son/daughter/brother/sister/'s/s ~2 =hopeless",
+        "=hopeless =with/at =phones/phone/technology/tech/computers/computer/texts/texting/cooking/money/names/"
+        "directions/maths/gadgets/forms",
         "=dog/dogs/cat/cats/puppy/kitten/pet/pets/horse/rabbit/budgie/hamster/parrot =has/is/'s/s/was/been/keeps/"
         "got/seems =been/got? =poorly/unwell/ill/sick/falling",
         "=dying =to =know/get/see/hear/go/have/try/meet/find/tell/do/start/finish/watch/read/ask",
@@ -855,7 +871,7 @@ NEGATION_FILLERS = frozenset("""
 a an any the some much more really real actually got get getting gotten have has had having 've ve been be
 being felt feel feeling feels seem seems seemed notice noticed noticing experienced experiencing
 experience see seen seeing signs sign of further new high higher raised longer or nor obvious serious
-major significant recent ever even once yet suffer suffered suffering from with developed develop show
+major significant recent ever even once yet thinking about suffer suffered suffering from with developed develop show
 shown showing symptoms symptom evidence complain complained complaining report reported mention mentioned
 do does did 's s is are was were am 'm m anymore currently at all other kind sort thoughts thought plans plan
 intention intentions feelings urges urge history problems issues episodes
@@ -873,7 +889,7 @@ POST_RESOLVERS = (("normal",), ("fine",), ("ok",), ("okay",), ("stopped",), ("se
                   ("cleared",), ("cleared", "up"), ("gone", "away"), ("went", "away"), ("under", "control"),
                   ("back", "to", "normal"), ("gone",), ("gone", "down"), ("come", "down"), ("came", "down"),
                   ("going", "down"), ("not", "anymore"), ("not", "any", "more"), ("no", "more"), ("eased",),
-                  ("passed",), ("last", "month"), ("last", "year"), ("months", "ago"), ("years", "ago"))
+                  ("passed",))
 # These resolvers only count at the end of the clause ("temperature's come down." but not "pain
 # going down my arm").
 POST_RESOLVERS_AT_END = frozenset({("gone",), ("gone", "down"), ("come", "down"), ("came", "down"),
@@ -1153,6 +1169,7 @@ class _Screen:
         matches += [(self.meta[key], start, end) for key, start, end in self.phrases(doc)]
         idioms = [(s, e) for (cat, _, _, _), s, e in matches if cat == "idiom"]
 
+        readings = _temperatures(cleaned, raw, doc)
         hits: list[tuple[str, str, int, int]] = []   # category, severity, first token, end token
         for (category, severity, lookahead, source), start, end in matches:
             if category == "idiom":
@@ -1168,12 +1185,15 @@ class _Screen:
                 continue
             hits.append((category, severity, start, end))
 
-        readings = _temperatures(cleaned, raw, doc)
         normal = [(s, e) for s, e, value, needs_context in readings if 36.0 <= value < 37.5 and not needs_context]
         hits = [h for h in hits if not (h[0] == "neutropenic_sepsis" and _followed_by_normal(doc, h[3], normal))]
         for s, e, value, needs_context in readings:
             if (value >= 37.5 or value < 36.0) and not needs_context:
                 hits.append(("neutropenic_sepsis", "soon", s, e))
+        if hits:  # events told as past and over, fevers explained by a vaccine, "mum would kill me"
+            context = safety_context.analyse(doc, readings, TREATMENT_CONTEXT)
+            hits = [h for h in hits if safety_context.dismissal(context, h[0], TRIGGERS[h[0]]["kind"], h[2], h[3])
+                    is None]
         if not hits:
             return None
 
@@ -1277,8 +1297,8 @@ def _negated_before(doc, start: int, end: int) -> bool:
             if word == "no":
                 following = between[0].lower_ if between else ""
                 fillers = NEGATION_FILLERS if following in ("longer", "more") else NO_FILLERS
-            return all(t.lower_ in fillers for t in between)
-        if word not in NEGATION_FILLERS:
+            return all(t.lower_ in fillers or _thinking_to(doc, t.i) for t in between)
+        if word not in NEGATION_FILLERS and not _thinking_to(doc, i):
             # the previous item of a list: "no [sickness] or diarrhoea"
             if between and between[0].lower_ in ("or", "nor") and skipped < 3 and word not in _NOT_LIST_ITEMS:
                 skipped += 1
@@ -1288,6 +1308,11 @@ def _negated_before(doc, start: int, end: int) -> bool:
         between.insert(0, token)
         i -= 1
     return False
+
+
+def _thinking_to(doc, i: int) -> bool:
+    """ "to" after "thinking"/"thought" is a filler: "not thinking to hurt myself"."""
+    return doc[i].lower_ == "to" and i > 0 and doc[i - 1].lower_ in ("thinking", "thought")
 
 
 # Words that cannot be part of a listed item, so "no I have diarrhoea or sickness" is not negated.
@@ -1370,8 +1395,11 @@ def _temperatures(cleaned: str, raw, doc) -> list[tuple[int, int, float, bool]]:
         if not 30 <= value <= 45:
             continue
         glued = re.search(r"[a-z]+$", cleaned[max(0, m.start() - 12):m.start()])  # "temp38"
-        has_context = bool(unit) or _near_temperature_word(doc, span.start, span.end) or \
-            bool(glued and glued.group().startswith(("temp", "fever", "thermo")))
+        glued_word = bool(glued and glued.group().startswith(("temp", "fever", "thermo")))
+        has_context = bool(unit) or _near_temperature_word(doc, span.start, span.end) or glued_word
+        if value < 36.0:   # a low reading needs a body-temperature word: not "30 degrees out", "at 34" near "hot"
+            has_context = glued_word or (bool(unit) and value >= 35.0) or \
+                _near_temperature_word(doc, span.start, span.end, words=BODY_TEMPERATURE_CONTEXT)
         # "37.8" on its own is a temperature; "38" only next to a temperature word
         plain_decimal = decimal is not None and len(decimal) == 1
         needs_context = not has_context and not (value >= 37.5 and plain_decimal)
@@ -1379,7 +1407,8 @@ def _temperatures(cleaned: str, raw, doc) -> list[tuple[int, int, float, bool]]:
     return out
 
 
-def _near_temperature_word(doc, start: int, end: int, window: int = 8) -> bool:
+def _near_temperature_word(doc, start: int, end: int, window: int = 8,
+                           words: frozenset = TEMPERATURE_CONTEXT) -> bool:
     """A temperature word within `window` words either side, in the same sentence."""
     before = range(start - 1, max(-1, start - window - 1), -1)
     after = range(end, min(len(doc), end + window))
@@ -1388,7 +1417,7 @@ def _near_temperature_word(doc, start: int, end: int, window: int = 8) -> bool:
             token = doc[i]
             if token.text in (".", "!", "?", ";") or "\n" in token.text:
                 break
-            if token.lower_ in TEMPERATURE_CONTEXT or token.lemma_ in TEMPERATURE_CONTEXT:
+            if token.lower_ in words or token.lemma_ in words:
                 return True
     return False
 
