@@ -27,13 +27,13 @@ WRITERS = ("wA", "wB", "wC", "wD", "wE", "wF", "wG")
 BOUNDS = [
     ("wD", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 99.4% (153/154)
     ("wD", "recall_safeguarding", "min", 0.95),   # issue bar 99%; measured 95.6% (87/91), ratchet
-    ("wD", "person_rate", "max", 0.27),           # issue bar 10%; measured 26.6% (59/222), ratchet
+    ("wD", "person_rate", "max", 0.19),           # issue bar 10%; measured 18.0% (40/222), ratchet
     ("wF", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 99.3% (151/152)
     ("wF", "recall_safeguarding", "min", 0.93),   # issue bar 99%; measured 93.7% (89/95), ratchet
-    ("wF", "person_rate", "max", 0.24),           # issue bar 10%; measured 23.5% (54/230), ratchet
+    ("wF", "person_rate", "max", 0.21),           # issue bar 10%; measured 20.9% (48/230), ratchet
     ("all", "recall_clinical", "min", 0.99),      # issue bar 99%; measured 99.3% (304/306)
     ("all", "recall_safeguarding", "min", 0.94),  # issue bar 99%; measured 94.6% (176/186), ratchet
-    ("all", "person_rate", "max", 0.25),          # issue bar 10%; measured 25.0% (113/452), ratchet
+    ("all", "person_rate", "max", 0.20),          # issue bar 10%; measured 19.5% (88/452), ratchet
 ]
 
 
