@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import Context
 from bot import records
-from bot.screen import REVIEW, carries_content
+from bot.review import REVIEW, carries_content
 
 
 def review_instead_of_reasking(dispatcher: CollectingDispatcher, tracker: Tracker, ctx: Context,

@@ -24,7 +24,8 @@ from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
 from bot.keywords import Keyword, classify_keyword, is_opt_in_for
 from bot.models import Conversation, InboundMessage, OutboundMessage, Patient, Practice, utcnow
-from bot.screen import REVIEW, screen_rules_only, screen_text
+from bot.review import REVIEW
+from bot.screen import screen_rules_only, screen_text
 from bot.scripts import load_all, script_for_patient
 
 log = logging.getLogger(__name__)

@@ -12,17 +12,16 @@ import functools
 import logging
 import math
 import os
-import re
 import unicodedata
 from pathlib import Path
 from typing import Optional
 
 from bot import safety
 from bot.config import ConfigError
+from bot.review import REVIEW, carries_content  # noqa: F401  (re-exported: the screen's vocabulary)
 from bot.safety_model import DEFAULT_PATH, SafetyModel, load
 
 log = logging.getLogger(__name__)
-REVIEW = "review"  # Flag.kind and .severity of a review
 
 
 class ScreenUnavailable(ConfigError):
@@ -96,28 +95,6 @@ def _mostly_other_alphabets(text: str) -> bool:
         return False
     latin = sum(1 for c in letters if "LATIN" in unicodedata.name(c, ""))
     return latin < len(letters) / 2
-
-
-# Words that make an unreadable answer worth a person's reading: symptoms, feelings, people, places.
-CONTENT_WORDS = frozenset("""
-    pain pains hurt hurts hurting ache aches sore sick vomit vomiting bleed bleeding blood breath breathe
-    breathless cough fever temp temperature hot cold shaking dizzy faint fell fall fallen swollen swelling
-    rash itch numb tingling weak tired exhausted sleep eat eating drink drinking wee poo toilet lump
-    scared afraid frightened fear worried worry anxious panic sad low down depressed lonely alone cry
-    crying angry upset hopeless pointless end ending die dying dead death kill hurt safe unsafe
-    husband wife partner son daughter mum mam mom dad mother father kids child children baby family
-    carer neighbour friend brother sister grandson granddaughter boyfriend girlfriend
-    home house hospital ward a&e ambulance police work money rent bills
-""".split())
-CONTENT_MIN_WORDS = 5  # "more than a few words"
-
-
-def carries_content(text: str) -> bool:
-    """Whether a text the assistant could not read as the answer it asked for still says something a
-    person should read (issue 13): several words, or any symptom, feeling, person or place. Such a
-    text is never answered with "sorry, I couldn't read that"; it goes to review."""
-    words = re.findall(r"[a-z&']+", (text or "").lower())
-    return len(words) >= CONTENT_MIN_WORDS or any(word.strip("'") in CONTENT_WORDS for word in words)
 
 
 def screen_rules_only(text: str) -> Optional[safety.Flag]:
