@@ -350,7 +350,7 @@ def test_users_are_added_and_listed_with_the_command(inbox):
     assert "ada\tadmin\tY00001\t-" in listed
     with session_scope(inbox.db) as session:
         stored = session.scalar(select(User.password_hash).where(User.username == "cora"))
-    assert stored.startswith("scrypt$131072$8$1$") and PASSWORD not in stored
+    assert stored.startswith(f"scrypt${auth.SCRYPT_N}$8$1$") and PASSWORD not in stored
     assert auth.verify_password(PASSWORD, stored) and not auth.verify_password(PASSWORD + "x", stored)
     # The user made by the command signs in.
     assert signed_in(inbox, "cora").get("/").status_code == 200
@@ -480,23 +480,33 @@ def test_one_address_is_held_back_after_many_attempts_and_every_attempt_costs_on
         assert not cases["wrong"].ok and cases["right"].ok
         # One scrypt check per attempt, whatever the outcome: none answers faster than another.
         assert len(checks) == auth.ADDRESS_LIMIT + len(cases)
-        assert all(stored.startswith("scrypt$131072$8$1$") for stored in checks)
+        assert all(stored.startswith(f"scrypt${auth.SCRYPT_N}$8$1$") for stored in checks)
     finally:
         forget_sign_in_attempts(inbox.db)
 
 
 def test_passwords_are_hashed_at_owasp_cost_and_old_hashes_are_upgraded_at_sign_in(inbox):
+    # The product's own cost, without the suite's INBOX_SCRYPT_N: OWASP's N=2^17, r=8, p=1.
+    env = {k: v for k, v in os.environ.items() if k != "INBOX_SCRYPT_N"}
+    probe = subprocess.run([sys.executable, "-c", "from bot.inbox import auth; print(auth.hash_password('x' * 12))"],
+                           cwd=PROJECT_ROOT, env=dict(env, PYTHONPATH=str(PROJECT_ROOT)), capture_output=True,
+                           text=True, timeout=120)
+    assert probe.stdout.startswith("scrypt$131072$8$1$"), probe.stderr
+    bad = subprocess.run([sys.executable, "-c", "from bot.inbox import auth"], cwd=PROJECT_ROOT,
+                         env=dict(env, PYTHONPATH=str(PROJECT_ROOT), INBOX_SCRYPT_N="1000"), capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode != 0 and "INBOX_SCRYPT_N must be a power of two" in bad.stderr
+    # A hash made at a lower cost than the current one is upgraded at the next sign-in.
     username = new_user(inbox.db, [practice_id(inbox.db, "Y00001")])
     with session_scope(inbox.db) as session:
         user = auth.user_named(session, username)
-        assert user.password_hash.startswith("scrypt$131072$8$1$")
         salt = bytes(16)
-        old = hashlib.scrypt(PASSWORD.encode(), salt=salt, n=2 ** 14, r=8, p=1, dklen=32)
-        user.password_hash = f"scrypt$16384$8$1${salt.hex()}${old.hex()}"
+        old = hashlib.scrypt(PASSWORD.encode(), salt=salt, n=2 ** 12, r=8, p=1, dklen=32)
+        user.password_hash = f"scrypt$4096$8$1${salt.hex()}${old.hex()}"
     assert Browser(inbox).login(username).status_code == 303
     with session_scope(inbox.db) as session:
         stored = auth.user_named(session, username).password_hash
-    assert stored.startswith("scrypt$131072$8$1$") and auth.verify_password(PASSWORD, stored)
+    assert stored.startswith(f"scrypt${auth.SCRYPT_N}$8$1$") and auth.verify_password(PASSWORD, stored)
 
 
 def test_weak_passwords_are_refused_with_the_reason(inbox):
