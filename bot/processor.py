@@ -311,7 +311,11 @@ class Processor:
         message.patient_id = patient.id if patient else None
         message.conversation_id = conversation.id if conversation else None
         if conversation is not None and conversation.status == "active":
-            self._keep_the_answer(session, message, conversation)
+            try:
+                with session.begin_nested():  # a failure here rolls back only this part
+                    self._keep_the_answer(session, message, conversation)
+            except Exception:  # keeping the answer is a nicety: it must never hold back the safety net
+                log.exception("inbound %s: the answer in a flagged text could not be kept", message.id)
         on_treatment = patient.on_active_treatment if patient else None
         flag = with_register_urgency(flag, on_treatment)
         text_name = safety_net_message(flag, on_treatment)

@@ -89,3 +89,27 @@ def test_a_red_flag_sent_into_a_flood_is_processed_before_the_texts_waiting_ahea
     processor.shutdown()
     assert order[0] == flood[0] and order[1] == flagged, order[:3]
     assert replies_to(settings, flagged)[0] == "safety_net"
+
+
+def test_a_failure_keeping_the_answer_of_a_flagged_text_never_holds_back_the_safety_net(settings, monkeypatch):
+    """The answer in "8, and I can't see the point" is kept by asking Rasa which question was asked;
+    if that goes wrong in any way (here: Rasa answers nonsense), the safety net still goes out."""
+    from bot.dialogue import RasaClient
+    from bot.processor import Processor
+    from tests.conftest import add_conversation
+
+    def nonsense(self, sender_id):
+        raise ValueError("Rasa answered something that is not JSON")
+    monkeypatch.setattr(RasaClient, "waiting_for", nonsense)
+    import uuid
+
+    add_conversation(settings.database_url, mobile="+447700900321")
+    with session_scope(settings.database_url) as session:
+        message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number="+447700900321",
+                                 to_number="+447700900001", body="8, and I can't see the point any more",
+                                 received_at=T)
+        session.add(message)
+        session.flush()
+        inbound_id = message.id
+    assert Processor(settings, RasaClient("http://127.0.0.1:9")).process(inbound_id)
+    assert replies_to(settings, "+447700900321") == ["safety_net"]
