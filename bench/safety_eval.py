@@ -102,13 +102,14 @@ def main() -> int:
     rows = safety_model.read_rows(safety_model.training_files(args.heldout))
     result = measure(rows, outcomes(rows, model))
     t = model.thresholds
-    result["thresholds"] = {"clinical": t.clinical, "safeguarding": t.safeguarding, "review": t.review}
+    result["thresholds"] = {"clinical": t.clinical, "safeguarding": t.safeguarding, "review": t.review, "veto": t.veto}
     if args.json == "-":
         print(json.dumps(result, indent=2))
         return 0
     print(table(result))
     print(f"\nclassifier thresholds: flag clinical >= {t.clinical:.3f}, safeguarding >= {t.safeguarding:.3f}, "
-          f"review >= {t.review:.3f} (chosen by cross-validation over the training writers)")
+          f"review >= {t.review:.3f}, a rule set aside below {t.veto:.3f} (chosen by cross-validation over the\n"
+          "training writers)")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0

@@ -5,8 +5,8 @@ The rules (`bot.safety`) are the first net; this model is for the phrasings they
 never diagnoses; it says "a person should read this" (`review`) or, when it is very sure, which
 kind of flag it is (`clinical` / `safeguarding`).
 
-Training data: the five training writers' texts in data/safety/writers/ (7 independently briefed
-writers, 2 held out in tests/data/safety_heldout/, never used here). The project's older labelled
+Training data: the ten training writers' texts in data/safety/writers/ (12 independently briefed
+writers, 2 held out in tests/data/safety_heldout/, never used here), and the project's check-in answers. The project's older labelled
 set (tests/data/safety_labelled.csv) is NOT used: it was written alongside the rules, and adding it
 lowered the cross-validated recall at the 10% person-rate (see `python -m bot.safety_model train`).
 
@@ -18,7 +18,17 @@ can score low.
 Classifier: LinearSVC, calibrated into probabilities by sigmoid (Platt) scaling over 3 folds.
 
 Thresholds (stored in the model) are chosen by leave-one-writer-out cross-validation over the
-training writers: train on four, score the fifth, pool the out-of-fold scores. See `choose_thresholds`.
+training writers: train on all but one, score that one, pool the out-of-fold scores. The project's
+check-in answers (`writer_checkin.csv`, all ordinary) are always trained on and never a fold: they
+are not a writer, and their easy texts would flatter the share sent to a person. See `choose_thresholds`.
+
+The rules and the model together: the live screen (`bot/screen.py`) takes the rules' flag unless the
+model is all but certain the text is ordinary (its flag score below the `veto` threshold): the rules
+see words, the model has learnt context ("had a nosebleed this morning, stopped, nurse said fine").
+The veto threshold is half the lowest out-of-fold score of any text the rules rightly flagged, and
+at most VETO_MAX; a veto also needs a short text and a low score for the words right around what
+the rule matched (`SafetyModel.sets_aside_rule`). The review threshold is then chosen for the rules and the model together, so the
+rules' false alarms count against the share of ordinary texts sent to a person.
 
 Inputs: the model scores whatever it gets, after Unicode NFKC normalisation with control and
 format characters turned into spaces. Text that is empty after that (only whitespace or control
@@ -58,12 +68,17 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WRITERS_DIR = PROJECT_ROOT / "data" / "safety" / "writers"
 DEFAULT_PATH = PROJECT_ROOT / "models" / "safety.pkl"
-FORMAT = 1
+RULE_FILES = (PROJECT_ROOT / "bot" / "safety.py", PROJECT_ROOT / "bot" / "safety_context.py")
+FORMAT = 2
 KINDS = ("none", "clinical", "safeguarding")   # class order of every probability array here
 TARGET_RECALL = 0.99       # review threshold: out-of-fold recall of flags as close to this as possible...
 MAX_PERSON_RATE = 0.10     # ...while at most this share of `none` texts is sent to a person
 FLAG_PRECISION = 0.95      # flag thresholds: this out-of-fold precision (right kind) or better
 WINDOW, STEP = 600, 300    # long texts: windows of this many characters, this far apart
+VETO_MAX = 0.05            # the model never sets aside a rule's flag when it gives the text this or more
+CONTEXT = 60               # ...nor when it gives the words within this many characters of the rule's evidence this,
+VETO_MAX_LENGTH = 300      # ...nor ever in a text longer than this: ordinary words dilute a red flag's score
+ALWAYS_TRAINED = frozenset({"checkin"})   # groups trained on, never a cross-validation fold (not writers)
 
 _NEGATORS = frozenset("""no not never without none nor neither nothing nobody cannot cant dont didnt doesnt
     havent hasnt hadnt isnt wasnt arent werent wont wouldnt couldnt shouldnt aint""".split())
@@ -106,6 +121,7 @@ class Thresholds:
     clinical: float       # flag as clinical when P(clinical) >= this (math.inf: never)
     safeguarding: float   # flag as safeguarding when P(safeguarding) >= this
     review: float         # otherwise "review" when P(clinical) + P(safeguarding) >= this
+    veto: float = 0.0     # a rule's flag is set aside when P(clinical) + P(safeguarding) < this
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,24 @@ def mark_negation(text: str) -> str:
         words.append("NEG_" + token if left else token)
         left = max(0, left - 1)
     return " ".join(words)
+
+
+def around(text: str, evidence: Sequence[str], reach: int = CONTEXT) -> list[str]:
+    """The text within `reach` characters either side of each occurrence of each evidence string
+    (case-insensitive), cut at spaces."""
+    out, lowered = [], text.lower()
+    for words in evidence:
+        needle, start = words.lower(), 0
+        while needle and (at := lowered.find(needle, start)) >= 0:
+            left = max(0, at - reach)
+            right = min(len(text), at + len(needle) + reach)
+            if left > 0 and (space := text.find(" ", left, at)) >= 0:
+                left = space + 1
+            if right < len(text) and (space := text.rfind(" ", at + len(needle), right)) >= 0:
+                right = space
+            out.append(text[left:right])
+            start = at + len(needle)
+    return out
 
 
 def _windows(text: str) -> list[str]:
@@ -251,33 +285,54 @@ def _flag_threshold(scores: np.ndarray, right: np.ndarray) -> float:
     return best
 
 
-def choose_thresholds(probs: np.ndarray, kinds: Sequence[str]) -> Thresholds:
-    """Thresholds from out-of-fold probabilities (rows of P(none), P(clinical), P(safeguarding)).
+def rule_stands(rule_flagged: np.ndarray, score: np.ndarray, veto: float) -> np.ndarray:
+    """Which rule flags stand: the model's flag score is not below the veto (the one place this lives)."""
+    return rule_flagged & ~(score < veto)
+
+
+def choose_veto(score: np.ndarray, rule_flagged: np.ndarray, labels: np.ndarray) -> float:
+    """Half the lowest out-of-fold flag score of a text the rules rightly flagged, at most VETO_MAX:
+    out of fold, the veto never set aside a true flag, with room to spare."""
+    right = rule_flagged & (labels != "none")
+    if not right.any():
+        return 0.0
+    return float(min(VETO_MAX, score[right].min() / 2))
+
+
+def choose_thresholds(probs: np.ndarray, kinds: Sequence[str],
+                      rule_flagged: Optional[Sequence[bool]] = None) -> Thresholds:
+    """Thresholds from out-of-fold probabilities (rows of P(none), P(clinical), P(safeguarding)) and,
+    if given, whether the rules flagged each text.
 
     Flag thresholds: per kind, the lowest (>= 0.5) with out-of-fold precision >= FLAG_PRECISION.
-    Review threshold r on P(clinical) + P(safeguarding): the larger of the highest r that still
-    catches TARGET_RECALL of flags and the lowest r that sends at most MAX_PERSON_RATE of `none`
-    texts to a person (flag or review counts). So recall is as close to the target as the
-    person-rate allows, and never bought with more than that rate.
+    Veto: see `choose_veto`. Review threshold r on P(clinical) + P(safeguarding): the larger of the
+    highest r that still catches TARGET_RECALL of flags and the lowest r that sends at most
+    MAX_PERSON_RATE of `none` texts to a person (a standing rule flag, a model flag or a review
+    counts). So recall is as close to the target as the person-rate allows, and never bought with
+    more than that rate.
     """
     labels = np.array(kinds)
+    score = probs[:, 1] + probs[:, 2]
+    ruled = np.zeros(len(labels), dtype=bool) if rule_flagged is None else np.asarray(rule_flagged, dtype=bool)
+    veto = choose_veto(score, ruled, labels)
     flag = Thresholds(clinical=_flag_threshold(probs[:, 1], labels == "clinical"),
                       safeguarding=_flag_threshold(probs[:, 2], labels == "safeguarding"), review=math.inf)
-    flagged = np.array([o is not None for o in outcomes(probs, flag)])
-    score = probs[:, 1] + probs[:, 2]
+    flagged = np.array([o is not None for o in outcomes(probs, flag)]) | rule_stands(ruled, score, veto)
     is_flag, is_none = labels != "none", labels == "none"
     candidates = np.unique(score)[::-1]          # high to low: recall and person-rate only grow
     recall_ok = [r for r in candidates if ((flagged | (score >= r)) & is_flag).sum() >= TARGET_RECALL * is_flag.sum()]
     rate_ok = [r for r in candidates if ((flagged | (score >= r)) & is_none).sum() <= MAX_PERSON_RATE * is_none.sum()]
     for_recall = recall_ok[0] if recall_ok else candidates[-1]
     for_rate = rate_ok[-1] if rate_ok else candidates[0]
-    return Thresholds(flag.clinical, flag.safeguarding, float(max(for_recall, for_rate)))
+    return Thresholds(flag.clinical, flag.safeguarding, float(max(for_recall, for_rate)), veto)
 
 
 def cross_validate(rows: Sequence[Row], progress: Callable[[str], None] = lambda s: None) -> np.ndarray:
-    """Leave-one-writer-out: each writer's texts scored by a model trained on the other writers."""
+    """Leave-one-writer-out: each writer's texts scored by a model trained on the other writers (and
+    the ALWAYS_TRAINED groups, whose rows keep P(none) = 1 here: they are not scored)."""
     probs = np.zeros((len(rows), len(KINDS)))
-    for writer in sorted({r.writer for r in rows}):
+    probs[:, 0] = 1.0
+    for writer in sorted({r.writer for r in rows} - ALWAYS_TRAINED):
         held = [i for i, r in enumerate(rows) if r.writer == writer]
         started = time.perf_counter()
         pipeline = _fit([r for r in rows if r.writer != writer])
@@ -304,6 +359,25 @@ class SafetyModel:
 
     def assess(self, text: str) -> Assessment:
         return self.assess_all([text])[0]
+
+    def sets_aside_rule(self, text: str, evidence: Sequence[str] = ()) -> bool:
+        """True if the model is all but certain a text the rules flagged is ordinary (see the module
+        docstring): the text is at most VETO_MAX_LENGTH characters, and the whole text and the words
+        around each piece of the rule's evidence all score below the veto. Both limits are there
+        because ordinary words dilute a bag-of-words score: "my temp is 38.5" after two lines of
+        thanks scores 0.001 as a whole, but not within CONTEXT characters of "38.5" (tests/test_screen.py).
+        Anything the model cannot score sets nothing aside."""
+        text = normalise(text)
+        if len(text) > VETO_MAX_LENGTH:
+            return False
+        pieces = [text] + around(text, evidence)
+        try:
+            probs = _probabilities(self.pipeline, pieces)
+        except Exception:  # noqa: BLE001 - the rule's flag stands
+            log.exception("safety model failed; the rule's flag stands")
+            return False
+        score = probs[:, 1] + probs[:, 2]
+        return not rule_stands(np.ones(len(pieces), dtype=bool), score, self.thresholds.veto).any()
 
     def assess_all(self, texts: Iterable[str]) -> list[Assessment]:
         """Assess many texts at once (faster than one by one). Never raises."""
@@ -358,7 +432,11 @@ def content_hash(files: Sequence[Path]) -> str:
 
 
 def _code_hash() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    """Of this module and the rules (the veto and review thresholds are chosen with the rules' flags)."""
+    digest = hashlib.sha256()
+    for path in (Path(__file__), *RULE_FILES):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def read_rows(files: Sequence[Path]) -> list[Row]:
@@ -383,24 +461,39 @@ def train_with_cv(rows: Sequence[Row], data_hash: str = "",
     """`train`, also returning the out-of-fold probabilities (rows of P(none), P(clinical), P(safeguarding))."""
     kinds = [r.kind for r in rows]
     probs = cross_validate(rows, progress)
-    thresholds = choose_thresholds(probs, kinds)
+    ruled = rule_flags([r.text for r in rows])
+    scored = np.array([r.writer not in ALWAYS_TRAINED for r in rows])
+    thresholds = choose_thresholds(probs[scored], [k for k, s in zip(kinds, scored) if s], ruled[scored])
     got = outcomes(probs, thresholds)
     per_writer = {w: figures([r.kind for r in rows if r.writer == w], [g for r, g in zip(rows, got) if r.writer == w])
-                  for w in sorted({r.writer for r in rows})}
+                  for w in sorted({r.writer for r in rows} - ALWAYS_TRAINED)}
     started = time.perf_counter()
     pipeline = _fit(rows)
     progress(f"  final model on all {len(rows)} texts ({time.perf_counter() - started:.1f} s)")
-    return SafetyModel(pipeline, thresholds, figures(kinds, got), per_writer, data_hash, _code_hash()), probs
+    cv = figures([k for k, s in zip(kinds, scored) if s], [g for g, s in zip(got, scored) if s])
+    return SafetyModel(pipeline, thresholds, cv, per_writer, data_hash, _code_hash()), probs
 
 
-def _with_rules(rows: Sequence[Row], got: Sequence[Optional[str]]) -> list[str]:
-    """Report lines: the rules alone and rules OR classifier outcomes `got` (informational)."""
-    from bot import safety
+def rule_flags(texts: Sequence[str]) -> np.ndarray:
+    """Whether the rules (bot.safety.screen) flag each text."""
+    from bot import safety   # spaCy: imported only when training
     safety.warm_up()
-    ruled = [safety.screen(r.text) for r in rows]
-    kinds = [r.kind for r in rows]
+    return np.array([safety.screen(t) is not None for t in texts], dtype=bool)
+
+
+def _with_rules(rows: Sequence[Row], probs: np.ndarray, thresholds: Thresholds) -> list[str]:
+    """Report lines: the rules alone, and the screen as it runs live (rules unless vetoed, then the model)."""
+    from bot import safety
+    scored = [i for i, r in enumerate(rows) if r.writer not in ALWAYS_TRAINED]
+    kinds = [rows[i].kind for i in scored]
+    ruled = [safety.screen(rows[i].text) for i in scored]
+    got = outcomes(probs[scored], thresholds)
+    score = probs[scored, 1] + probs[scored, 2]
+    stands = rule_stands(np.array([f is not None for f in ruled]), score, thresholds.veto)
+    live = [f.kind if f and keep else g for f, keep, g in zip(ruled, stands, got)]
     return [f"  rules alone:          {figures(kinds, [f.kind if f else None for f in ruled]).line()}",
-            f"  rules OR classifier:  {figures(kinds, [f.kind if f else g for f, g in zip(ruled, got)]).line()}"]
+            f"  rules set aside by the model: {sum(1 for f in ruled if f) - int(stands.sum())}",
+            f"  the live screen:      {figures(kinds, live).line()}"]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -409,7 +502,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cmd = sub.add_parser("train", help="cross-validate, choose thresholds, fit and save")
     cmd.add_argument("--out", type=Path, default=DEFAULT_PATH)
     cmd.add_argument("--writers", type=Path, default=WRITERS_DIR, help="folder of writer_*.csv")
-    cmd.add_argument("--no-rules", action="store_true", help="skip the rules' figures (no spaCy)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -422,16 +514,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     model, probs = train_with_cv(rows, content_hash(files), progress=lambda s: print(s, flush=True))
     t = model.thresholds
     print(f"thresholds: flag clinical >= {t.clinical:.3f}, flag safeguarding >= {t.safeguarding:.3f}, "
-          f"review when clinical + safeguarding >= {t.review:.3f}")
+          f"review when clinical + safeguarding >= {t.review:.3f}, a rule's flag set aside below {t.veto:.3f}")
     print("out-of-fold, classifier alone:")
     for writer, fig in model.cv_per_writer.items():
         print(f"  {writer}:  {fig.line()}")
     print(f"  all: {model.cv.line()}")
     model.save(args.out)
     print(f"saved {args.out} ({time.perf_counter() - started:.1f} s)", flush=True)
-    if not args.no_rules:
-        print("out-of-fold, with the rules (bot.safety.screen) as the first net:")
-        print("\n".join(_with_rules(rows, outcomes(probs, t))), flush=True)
+    print("out-of-fold, with the rules (bot.safety.screen) as the first net:")
+    print("\n".join(_with_rules(rows, probs, t)), flush=True)
     return 0
 
 

@@ -1,7 +1,10 @@
 """The safety screen as every live text meets it, and `outreach safety-check` too: the rules
 (`bot/safety.py`), then the trained model (`bot/safety_model.py`) for the phrasings the rules do not
 know. Three outcomes: a flag (clinical or safeguarding), a review ("a person should read this
-soon": the model is unsure, or the text cannot be read), or nothing.
+soon": the model is unsure, or the text cannot be read), or nothing. A rule's flag stands unless the
+model is all but certain the text is ordinary (`SafetyModel.sets_aside_rule`: past and settled
+events, expected side effects; the threshold is chosen so that out of fold it never set aside a
+true flag).
 
 No Rasa call: the model is loaded once per process (`default_model`), so screening costs no network
 round trip and works while Rasa is down. A screen that fails gives a review, never silence.
@@ -55,9 +58,20 @@ def screen_text(text: str, model: Optional[SafetyModel] = None) -> Optional[safe
         log.exception("the safety rules failed on a text; a person will read it")
         return review("screen_error", "the safety rules could not read this text")
     if flag is not None:
-        return flag
-    model = model or default_model()
-    assessment = model.assess(text or "")
+        try:
+            model = model or default_model()
+        except ScreenUnavailable:
+            return flag   # the rules' flag stands on its own
+        if not model.sets_aside_rule(text or "", flag.evidence):
+            return flag
+        assessment = model.assess(text or "")
+        # The words matched a rule, but the model is all but certain the text is ordinary ("had a
+        # nosebleed this morning, it stopped"): chosen so that, out of fold, it never set aside a true flag.
+        log.info("a rule's %s flag (%s) was set aside by the model (flag score %.3f)",
+                 flag.kind, flag.category, assessment.scores.flag)
+    else:
+        model = model or default_model()
+        assessment = model.assess(text or "")
     scores = assessment.scores
     evidence = f"model: clinical {scores.clinical:.2f}, safeguarding {scores.safeguarding:.2f}"
     if assessment.outcome in ("clinical", "safeguarding"):

@@ -407,14 +407,15 @@ def test_a_text_the_screen_is_unsure_about_goes_to_a_person_with_a_holding_reply
 
     phone = Phone(deployment)
     phone.start()
-    # at the date-of-birth question
-    (reply,) = phone.text("been getting headaches", 1)
+    # at the date-of-birth question; a text in another alphabet is a review whatever the model scores
+    # (a model-score "unsure" takes the same route: tests/test_safety_net_texts.py)
+    (reply,) = phone.text("мне плохо сегодня", 1)
     assert reply == say("safety_review")
     assert "not monitored all the time" in reply
     assert phone.conversation_status() == "handed_over"
     with session_scope(deployment.settings.database_url) as session:
         flag = session.scalar(select(Flag).where(Flag.patient_id == phone.patient(session).id))
-        assert (flag.kind, flag.severity, flag.category) == ("review", "review", "unsure")
+        assert (flag.kind, flag.severity, flag.category) == ("review", "review", "unreadable")
         task = session.scalar(select(Task).where(Task.inbound_message_id == flag.inbound_message_id))
         assert task.kind == "flag_review" and task.detail.startswith("REVIEW:")
     assert phone.text("12/03/1961", 0) == []  # a person has the conversation: the assistant is silent

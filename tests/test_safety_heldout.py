@@ -20,20 +20,24 @@ from bot.safety_model import Figures, figures
 from bot.screen import screen_text
 
 HELDOUT_DIR = Path(__file__).parent / "data" / "safety_heldout"
-WRITERS = ("wA", "wB", "wC", "wD", "wE", "wF", "wG")
+# The first lot (wD, wF from wA-wG) was measured and read in session 5; those two then joined the
+# training writers, and five new writers (wH-wL) were briefed, of whom a second lot drew these two.
+FIRST_WRITERS = ("wA", "wB", "wC", "wD", "wE", "wF", "wG")
+NEW_WRITERS = ("wH", "wI", "wJ", "wK", "wL")
 
 # (writer or "all", figure, "min" floor or "max" ceiling, bound). Issue bars: recall_* >= 0.99,
-# person_rate <= 0.10.
+# person_rate <= 0.10. Measured 2026-12-03 with the model trained on wA-wH, wJ, wL and the check-in
+# answers (bench/safety_eval.py).
 BOUNDS = [
-    ("wD", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 99.4% (153/154)
-    ("wD", "recall_safeguarding", "min", 0.95),   # issue bar 99%; measured 95.6% (87/91), ratchet
-    ("wD", "person_rate", "max", 0.19),           # issue bar 10%; measured 18.0% (40/222), ratchet
-    ("wF", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 99.3% (151/152)
-    ("wF", "recall_safeguarding", "min", 0.93),   # issue bar 99%; measured 93.7% (89/95), ratchet
-    ("wF", "person_rate", "max", 0.21),           # issue bar 10%; measured 20.9% (48/230), ratchet
-    ("all", "recall_clinical", "min", 0.99),      # issue bar 99%; measured 99.3% (304/306)
-    ("all", "recall_safeguarding", "min", 0.94),  # issue bar 99%; measured 94.6% (176/186), ratchet
-    ("all", "person_rate", "max", 0.20),          # issue bar 10%; measured 19.5% (88/452), ratchet
+    ("wI", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 100% (153/153)
+    ("wI", "recall_safeguarding", "min", 0.98),   # issue bar 99%; measured 98.9% (92/93), ratchet
+    ("wI", "person_rate", "max", 0.13),           # issue bar 10%; measured 12.3% (28/227), ratchet
+    ("wK", "recall_clinical", "min", 0.98),       # issue bar 99%; measured 98.0% (147/150), ratchet
+    ("wK", "recall_safeguarding", "min", 0.96),   # issue bar 99%; measured 96.9% (93/96), ratchet
+    ("wK", "person_rate", "max", 0.13),           # issue bar 10%; measured 12.3% (28/228), ratchet
+    ("all", "recall_clinical", "min", 0.99),      # issue bar 99%; measured 99.0% (300/303)
+    ("all", "recall_safeguarding", "min", 0.97),  # issue bar 99%; measured 97.9% (185/189), ratchet
+    ("all", "person_rate", "max", 0.13),          # issue bar 10%; measured 12.3% (56/455), ratchet
 ]
 
 
@@ -60,12 +64,13 @@ def test_combined_screen_on_heldout_writers(combined, writer, figure, direction,
 
 
 def test_kind_is_right_for_almost_every_caught_flag(combined):
-    assert combined["all"].kind_right >= 0.95   # the issue's bar; measured 98.9%
+    assert combined["all"].kind_right >= 0.95   # the issue's bar; measured 97.5%
 
 
 def test_the_heldout_pair_is_the_one_drawn_by_lot_and_never_trained_on():
-    drawn = random.Random("can005-issue13-heldout").sample(sorted(WRITERS), 2)
+    first = random.Random("can005-issue13-heldout").sample(sorted(FIRST_WRITERS), 2)
+    drawn = random.Random("can005-issue13-heldout-2").sample(sorted(NEW_WRITERS), 2)
     heldout = {r.writer for r in safety_model.read_rows(safety_model.training_files(HELDOUT_DIR))}
     training = {r.writer for r in safety_model.read_rows(safety_model.training_files())}
-    assert heldout == set(drawn) == {"wD", "wF"}
-    assert training == set(WRITERS) - heldout | {"checkin"}  # and the project's check-in answers (all none)
+    assert set(first) == {"wD", "wF"} and heldout == set(drawn) == {"wI", "wK"}
+    assert training == set(FIRST_WRITERS + NEW_WRITERS) - heldout | {"checkin"}  # and the check-in answers (all none)

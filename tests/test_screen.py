@@ -45,3 +45,33 @@ def test_a_failing_model_gives_a_review_not_silence(monkeypatch):
     monkeypatch.setattr(model.pipeline, "decision_function", broken, raising=False)
     flag = screen_text("a text the rules pass", model)
     assert (flag.kind, flag.category) == ("review", "screen_error")
+
+
+FILLERS = ["I just wanted to say thank you for the call last week, it was lovely to talk. ",
+           "Thanks so much, the appointment went fine and my daughter drove me there and back, lovely day out. ",
+           "All good here, the garden is looking lovely and the grandkids came round for tea. "]
+RED_FLAGS = [("I have been coughing up blood since this morning", "clinical"),
+             ("my temp is 38.5", "clinical"), ("I cant breathe properly", "clinical"),
+             ("I feel like ending it all", "safeguarding"), ("he hit me again last night", "safeguarding")]
+
+
+@pytest.mark.parametrize("filler", FILLERS)
+@pytest.mark.parametrize("repeat", [1, 2, 3, 20])
+@pytest.mark.parametrize("red_flag, kind", RED_FLAGS)
+def test_a_rules_flag_after_ordinary_words_is_never_set_aside_by_the_model(filler, repeat, red_flag, kind):
+    """The model may set a rule's flag aside when it is sure the text is ordinary ("had a nosebleed,
+    it stopped"), but ordinary words before a red flag dilute its score: the flag must stand."""
+    text = filler * repeat + red_flag
+    assert safety.screen(text) is not None, "the rules must catch this one for the test to mean anything"
+    flag = screen_text(text)
+    assert flag is not None and flag.kind == kind
+
+
+@pytest.mark.parametrize("text", [
+    "Had a nosebleed this morning but it stopped after a few minutes, the nurse said that is fine",
+    "I had a bit of diarrhoea on tuesday from the chemo but it has settled now, eating fine",
+])
+def test_a_settled_event_the_rules_match_is_set_aside_by_the_model(text):
+    """Written here: words a rule matches, told as past and settled; the model sets the flag aside."""
+    assert safety.screen(text) is not None
+    assert screen_text(text) is None
