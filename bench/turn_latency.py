@@ -3,7 +3,7 @@
 Run from the project root (it is not a test):
 
     .venv/bin/python bench/turn_latency.py [--conversations 20] [--turns 10] [--skip-train] [--train-runs 3]
-                                           [--json FILE] [--database-url URL]
+                                           [--json FILE] [--database-url URL] [--flag-probes 40]
 
 It starts the real stack (Rasa server, action server, SMS gateway) as subprocesses on loopback, with a
 Twilio-compatible fake (bot.fake_twilio) in this process, and measures:
@@ -14,7 +14,10 @@ Twilio-compatible fake (bot.fake_twilio) in this process, and measures:
    same action server and database, but without the gateway, its database work and the sender;
 4. the ratio of 2 to 3 against the target "a full turn takes no more than 1.5x the bare Rasa turn",
    and the webhook p99 against "under 50 ms";
-5. the wall time of `rasa train` as `make model` runs it (cold cache, into a temporary directory),
+5. with --flag-probes (default 40): while the gateway phase runs, red flags from other patients, one
+   at a time: webhook POST -> the safety net at the fake Twilio, and -> the flag at the top of a
+   signed-in coordinator's inbox queue (bench/flag_probe.py; issue 14's target: p95 at most 2 s);
+6. the wall time of `rasa train` as `make model` runs it (cold cache, into a temporary directory),
    median of --train-runs runs, against the target 60 s.
 
 Each conversation is a patient (Ofcom drama numbers +447700900xxx, Alex, born 1961-03-12, diagnosed
@@ -57,6 +60,8 @@ from bot.dialogue import RasaClient  # noqa: E402
 from bot.models import Patient  # noqa: E402
 from bot.outreach import add_patient, start_conversation  # noqa: E402
 from bot.stack import MODEL, Stack  # noqa: E402
+import flag_probe  # noqa: E402
+from flag_probe import FlagProbe  # noqa: E402
 from common import (ACCOUNT_SID, AUTH_TOKEN, DOB, FIRST_NAME, FIRST_NUMBER, IDENTITY_TURN,  # noqa: E402
                     NUMBER_PREFIX, OFFER_TURNS, PRACTICE_NUMBER, PRACTICE_ODS, SENDER_POLL_SECONDS,
                     SEND_RATE_PER_SECOND, TimedFakeTwilio, TurnError, fmt, machine, plan, progress, say, summary)
@@ -194,8 +199,9 @@ class Bench:
 
     # -- many at once -----------------------------------------------------------------------------
 
-    def run_phase(self, name: str, count: int, turns: int,
-                  drive: Callable[[Conversation, int, Phase], None]) -> tuple[Phase, list[Conversation]]:
+    def run_phase(self, name: str, count: int, turns: int, drive: Callable[[Conversation, int, Phase], None],
+                  running: Optional[threading.Event] = None) -> tuple[Phase, list[Conversation]]:
+        """Run `count` conversations of `turns` turns at once; `running` is set while they run."""
         conversations = self.new_conversations(count)
         phase = Phase(name)
         barrier = threading.Barrier(count + 1)
@@ -213,8 +219,12 @@ class Bench:
             thread.start()
         barrier.wait()
         started = time.perf_counter()
+        if running is not None:
+            running.set()
         for thread in threads:
             thread.join()
+        if running is not None:
+            running.clear()
         phase.wall_seconds = time.perf_counter() - started
         return phase, conversations
 
@@ -321,6 +331,16 @@ def report(result: dict[str, Any]) -> None:
               f"{train['cache']}, --force]")
     else:
         print("    rasa train wall time:          skipped (--skip-train)")
+    probes = result.get("flag_probes")
+    if probes:
+        print()
+        print(f"  red flags during the gateway phase ({probes['safety_net'].get('n', 0)} of {probes['sent']} sent "
+              f"while the load ran; one at a time, each resolved in the inbox before the next)")
+        print(f"  {'milliseconds':<44} {'n':>5} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}")
+        print(table_row("4. red flag: POST -> safety net at Twilio", probes["safety_net"]))
+        print(table_row("5. red flag: POST -> top of the inbox queue", probes["queue_top"]))
+        print(f"    safety net p95 <= {flag_probe.TARGET_MS:.0f} ms: {verdict(probes['safety_net_p95_ok'])};  "
+              f"top of the queue p95 <= {flag_probe.TARGET_MS:.0f} ms: {verdict(probes['queue_top_p95_ok'])}")
     if result["errors"]:
         print()
         print(f"  ERRORS ({len(result['errors'])}): these turns are missing from the figures")
@@ -387,6 +407,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     parser.add_argument("--skip-train", action="store_true", help="do not time `rasa train`")
     parser.add_argument("--train-runs", type=int, default=3, help="cold trainings to time (default 3; median judged)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures to FILE as JSON")
+    parser.add_argument("--flag-probes", type=int, default=40,
+                        help="red flags sent one at a time during the gateway phase (bench/flag_probe.py; "
+                             "default at most 40, as many as the load lasts for; 0: none)")
     parser.add_argument("--database-url", help="use this (empty, e.g. PostgreSQL) database instead of a temporary "
                                                "SQLite one; it is migrated to the newest schema")
     args = parser.parse_args(argv)
@@ -456,10 +479,19 @@ def main(argv: Optional[list[str]] = None) -> int:
         progress(f"running {total} turns straight to Rasa's REST channel ({args.conversations} at once)...")
         bare, _ = bench.run_phase("bare", args.conversations, args.turns, bench.bare_conversation)
         progress(f"  {len(bare.turns)} turns in {bare.wall_seconds:.1f} s, {len(bare.errors)} conversation error(s)")
-        progress(f"running {total} turns through the gateway ({args.conversations} at once)...")
-        full, conversations = bench.run_phase("full", args.conversations, args.turns, bench.gateway_conversation)
+        probe, probing, load_running = None, None, threading.Event()
+        if args.flag_probes:
+            probe = FlagProbe(bench, PRACTICE_ODS, args.flag_probes)
+            probing = threading.Thread(target=lambda: (load_running.wait(), probe.run(load_running)), daemon=True)
+            probing.start()
+        progress(f"running {total} turns through the gateway ({args.conversations} at once)"
+                 + (", with red-flag probes" if probe else "") + "...")
+        full, conversations = bench.run_phase("full", args.conversations, args.turns, bench.gateway_conversation,
+                                              running=load_running)
         bench.check_no_extra_texts(conversations, full)
         progress(f"  {len(full.turns)} turns in {full.wall_seconds:.1f} s, {len(full.errors)} error(s)")
+        if probing is not None:
+            probing.join()
         progress("stopping stack...")
         stack.stop()
 
@@ -469,6 +501,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             train = time_trainings(workdir, args.train_runs)
 
         result = build_result(args, database, full, bare, train, machine_info)
+        result["flag_probes"] = flag_probe.targets(probe.figures, summary) if probe else None
+        if probe and probe.figures.errors:
+            result["errors"] += [f"[flag probe] {e}" for e in probe.figures.errors]
         report(result)
         if args.json:
             args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -50,6 +50,14 @@ class DialogueTurn:
     from_number: Optional[str]
 
 
+@dataclass(frozen=True)
+class FlagRaised:
+    """A flag was raised in a conversation the assistant was running: after the safety net is
+    committed, the answer in the text, if any, is kept (`Processor._keep_the_answer`)."""
+    conversation_id: int
+    public_id: str
+
+
 URGENT, ROUTINE = 0, 1  # queue priorities of a number's waiting texts: a red flag goes first
 
 
@@ -162,11 +170,19 @@ class Processor:
             if message is None or message.status != "received":
                 return True
             handled = self._handle(session, message)
-            if isinstance(handled, str):
-                message.status, message.handled_by, message.processed_at = "processed", handled, utcnow()
-                turn = None
-            else:
+            keep_answer: Optional[FlagRaised] = None
+            turn: Optional[DialogueTurn] = None
+            if isinstance(handled, DialogueTurn):
                 turn = handled
+            else:
+                if isinstance(handled, FlagRaised):
+                    keep_answer, handled = handled, "safety"
+                message.status, message.handled_by, message.processed_at = "processed", handled, utcnow()
+        if keep_answer is not None:
+            # The safety net is committed: wake the sender first, then ask Rasa which question was
+            # asked (it may take seconds), never holding the safety net back.
+            self.on_outbox()
+            self._keep_the_answer(inbound_id, keep_answer)
         if turn is not None:
             # Rasa is called outside any database transaction: its actions write to the same database.
             try:
@@ -256,7 +272,7 @@ class Processor:
             message.last_error = error[:300]
             return message.attempts
 
-    def _handle(self, session, message: InboundMessage) -> "str | DialogueTurn":
+    def _handle(self, session, message: InboundMessage) -> "str | DialogueTurn | FlagRaised":
         """Handle what needs no dialogue; otherwise say which Rasa turn to run. Returns `handled_by`."""
         patient, conversation = self._who(session, message)
         # The safety screen comes first, whatever state the conversation is in: a red flag is never
@@ -303,19 +319,15 @@ class Processor:
         return DialogueTurn(conversation.public_id, message.body, patient.mobile, script.sender)
 
     def _raise_flag(self, session, message: InboundMessage, patient: Optional[Patient],
-                    conversation: Optional[Conversation], flag: "safety.Flag") -> str:
-        """Safety net text at once, a flag record, and the conversation handed to a human."""
+                    conversation: Optional[Conversation], flag: "safety.Flag") -> "str | FlagRaised":
+        """Safety net text at once, a flag record, and the conversation handed to a human. Returns a
+        FlagRaised when the assistant was running the conversation (its answer may be kept)."""
         script = script_for_patient(self.settings.practices_dir, patient) if patient \
             else _script_for_number(self.settings, message.to_number)
         practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
         message.patient_id = patient.id if patient else None
         message.conversation_id = conversation.id if conversation else None
-        if conversation is not None and conversation.status == "active":
-            try:
-                with session.begin_nested():  # a failure here rolls back only this part
-                    self._keep_the_answer(session, message, conversation)
-            except Exception:  # keeping the answer is a nicety: it must never hold back the safety net
-                log.exception("inbound %s: the answer in a flagged text could not be kept", message.id)
+        was_running = conversation is not None and conversation.status == "active"
         on_treatment = patient.on_active_treatment if patient else None
         flag = with_register_urgency(flag, on_treatment)
         text_name = safety_net_message(flag, on_treatment)
@@ -329,16 +341,29 @@ class Processor:
                            severity=flag.severity, category=flag.category, evidence="; ".join(flag.evidence),
                            source=_source_of(flag))
         log.warning("inbound %s flagged %s/%s", message.id, flag.kind, flag.severity)
+        if was_running and conversation is not None:
+            return FlagRaised(conversation.id, conversation.public_id)
         return "safety"
 
-    def _keep_the_answer(self, session, message: InboundMessage, conversation: Conversation) -> None:
+    def _keep_the_answer(self, inbound_id: int, raised: FlagRaised) -> None:
         """A flagged text can also answer the check-in question asked ("8, and I can't see the point
         any more"): the answer is stored as the dialogue would have stored it, and a person reads the
-        whole text. Best effort: if Rasa cannot say which question was asked, nothing is stored."""
+        whole text. Best effort, after the safety net is committed: if Rasa cannot say which question
+        was asked, or anything else goes wrong, nothing is stored and the failure is logged."""
         try:
-            slot, pending = self.rasa.waiting_for(conversation.public_id)
+            slot, pending = self.rasa.waiting_for(raised.public_id)
+            with session_scope(self.settings.database_url) as session:
+                message = session.get(InboundMessage, inbound_id)
+                conversation = session.get(Conversation, raised.conversation_id)
+                self._store_answer(session, message, conversation, slot, pending)
         except DialogueUnavailable:
             return
+        except Exception:  # keeping the answer is a nicety: the flag and safety net are already safe
+            log.exception("inbound %s: the answer in a flagged text could not be kept", inbound_id)
+
+    @staticmethod
+    def _store_answer(session, message: InboundMessage, conversation: Conversation, slot: Optional[str],
+                      pending: list) -> None:
         text = message.body or ""
         if slot == "concern_areas":
             areas = parse_areas(text)

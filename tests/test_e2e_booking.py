@@ -10,6 +10,7 @@ from bot import booking
 from bot.concerns import AREAS
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
+from tests.helpers import wait_for
 from bot.models import Appointment, BookingSlot, ConcernAnswer, InboundMessage, RoutingDecision
 from bot.scripts import script_for
 from tests.phone import Phone
@@ -156,11 +157,17 @@ def test_a_flagged_answer_is_stored_and_a_person_reads_the_rest(deployment):
     phone = to_the_offer(deployment)
     (reply,) = phone.text("8, and honestly I can't see the point any more", 1)
     assert reply == say("safety_suicide")
-    with session_scope(deployment.settings.database_url) as session:
-        patient = phone.patient(session)
-        flag = session.scalar(select(Flag).where(Flag.patient_id == patient.id))
-        overall = session.scalar(select(ConcernAnswer).where(ConcernAnswer.patient_id == patient.id,
-                                                             ConcernAnswer.question == "overall"))
+
+    def stored_answer():
+        # The answer is kept after the safety net is committed and sent (it asks Rasa which question
+        # was asked, which must never hold the safety net back), so it may land just after the reply.
+        with session_scope(deployment.settings.database_url) as session:
+            patient = phone.patient(session)
+            flag = session.scalar(select(Flag).where(Flag.patient_id == patient.id))
+            overall = session.scalar(select(ConcernAnswer).where(ConcernAnswer.patient_id == patient.id,
+                                                                 ConcernAnswer.question == "overall"))
+            return (flag, overall) if overall is not None else None
+    flag, overall = wait_for(stored_answer, what="the score kept from the flagged text")
     assert flag.kind == "safeguarding"
     assert (overall.status, overall.score, overall.inbound_message_id) == ("answered", 8, flag.inbound_message_id)
     assert phone.conversation_status() == "handed_over"

@@ -9,7 +9,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.models import InboundMessage, OutboundMessage, Task
+from bot.models import ConcernAnswer, InboundMessage, OutboundMessage, Task
 from tests.helpers import text_from
 
 T = dt.datetime(2026, 2, 3, 21, 30)
@@ -113,3 +113,36 @@ def test_a_failure_keeping_the_answer_of_a_flagged_text_never_holds_back_the_saf
         inbound_id = message.id
     assert Processor(settings, RasaClient("http://127.0.0.1:9")).process(inbound_id)
     assert replies_to(settings, "+447700900321") == ["safety_net"]
+
+
+def test_the_safety_net_is_committed_and_the_sender_woken_before_rasa_is_asked_about_the_answer(settings, monkeypatch):
+    """Keeping the answer in a flagged text asks Rasa which question was asked, which may take
+    seconds: by then the safety net must already be in the outbox (committed) and the sender woken."""
+    import uuid
+
+    from bot.dialogue import RasaClient
+    from bot.processor import Processor
+    from tests.conftest import add_conversation
+
+    seen: dict[str, object] = {}
+    woken: list[int] = []
+
+    def waiting_for(self, sender_id):
+        seen["replies"] = replies_to(settings, "+447700900322")   # read in its own session
+        seen["woken"] = len(woken)
+        return "concern_overall", []
+    monkeypatch.setattr(RasaClient, "waiting_for", waiting_for)
+    add_conversation(settings.database_url, mobile="+447700900322")
+    with session_scope(settings.database_url) as session:
+        message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number="+447700900322",
+                                 to_number="+447700900001", body="8, and I can't see the point any more",
+                                 received_at=T)
+        session.add(message)
+        session.flush()
+        inbound_id = message.id
+    processor = Processor(settings, RasaClient("http://127.0.0.1:9"), on_outbox=lambda: woken.append(1))
+    assert processor.process(inbound_id)
+    assert seen == {"replies": ["safety_net"], "woken": 1}
+    with session_scope(settings.database_url) as session:
+        answers = session.scalars(select(ConcernAnswer).where(ConcernAnswer.inbound_message_id == inbound_id)).all()
+        assert [(a.question, a.score) for a in answers] == [("overall", 8)]
