@@ -91,26 +91,32 @@ def test_a_red_flag_sent_into_a_flood_is_processed_before_the_texts_waiting_ahea
     assert replies_to(settings, flagged)[0] == "safety_net"
 
 
+def _flagged_text_in_a_conversation(settings, mobile: str) -> int:
+    """A patient in an active conversation, and their stored text that holds a score and a red flag."""
+    import uuid
+
+    from tests.conftest import add_conversation
+
+    add_conversation(settings.database_url, mobile=mobile)
+    with session_scope(settings.database_url) as session:
+        message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number=mobile,
+                                 to_number="+447700900001", body="8, and I can't see the point any more",
+                                 received_at=T)
+        session.add(message)
+        session.flush()
+        return message.id
+
+
 def test_a_failure_keeping_the_answer_of_a_flagged_text_never_holds_back_the_safety_net(settings, monkeypatch):
     """The answer in "8, and I can't see the point" is kept by asking Rasa which question was asked;
     if that goes wrong in any way (here: Rasa answers nonsense), the safety net still goes out."""
     from bot.dialogue import RasaClient
     from bot.processor import Processor
-    from tests.conftest import add_conversation
 
     def nonsense(self, sender_id):
         raise ValueError("Rasa answered something that is not JSON")
     monkeypatch.setattr(RasaClient, "waiting_for", nonsense)
-    import uuid
-
-    add_conversation(settings.database_url, mobile="+447700900321")
-    with session_scope(settings.database_url) as session:
-        message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number="+447700900321",
-                                 to_number="+447700900001", body="8, and I can't see the point any more",
-                                 received_at=T)
-        session.add(message)
-        session.flush()
-        inbound_id = message.id
+    inbound_id = _flagged_text_in_a_conversation(settings, "+447700900321")
     assert Processor(settings, RasaClient("http://127.0.0.1:9")).process(inbound_id)
     assert replies_to(settings, "+447700900321") == ["safety_net"]
 
@@ -118,11 +124,8 @@ def test_a_failure_keeping_the_answer_of_a_flagged_text_never_holds_back_the_saf
 def test_the_safety_net_is_committed_and_the_sender_woken_before_rasa_is_asked_about_the_answer(settings, monkeypatch):
     """Keeping the answer in a flagged text asks Rasa which question was asked, which may take
     seconds: by then the safety net must already be in the outbox (committed) and the sender woken."""
-    import uuid
-
     from bot.dialogue import RasaClient
     from bot.processor import Processor
-    from tests.conftest import add_conversation
 
     seen: dict[str, object] = {}
     woken: list[int] = []
@@ -132,14 +135,7 @@ def test_the_safety_net_is_committed_and_the_sender_woken_before_rasa_is_asked_a
         seen["woken"] = len(woken)
         return "concern_overall", []
     monkeypatch.setattr(RasaClient, "waiting_for", waiting_for)
-    add_conversation(settings.database_url, mobile="+447700900322")
-    with session_scope(settings.database_url) as session:
-        message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number="+447700900322",
-                                 to_number="+447700900001", body="8, and I can't see the point any more",
-                                 received_at=T)
-        session.add(message)
-        session.flush()
-        inbound_id = message.id
+    inbound_id = _flagged_text_in_a_conversation(settings, "+447700900322")
     processor = Processor(settings, RasaClient("http://127.0.0.1:9"), on_outbox=lambda: woken.append(1))
     assert processor.process(inbound_id)
     assert seen == {"replies": ["safety_net"], "woken": 1}
