@@ -238,13 +238,16 @@ class Task(Base):
 
 
 class User(Base):
-    """A coordinator or administrator of the web inbox. Passwords are stored only as scrypt hashes."""
+    """A user of the web inbox: a coordinator, a clinician or both (bot/inbox/auth.py StaffRole), and
+    separately perhaps an administrator (manages users). Passwords are stored only as scrypt hashes."""
 
     __tablename__ = "users"
     id = Column(Integer, primary_key=True)
     username = Column(String(100), unique=True, nullable=False)
     password_hash = Column(String(300), nullable=False)
-    role = Column(String(20), nullable=False, default="coordinator")  # coordinator | admin
+    is_coordinator = Column(Boolean, nullable=False, default=True)  # flags, reviews, tasks, conversations
+    is_clinician = Column(Boolean, nullable=False, default=False)   # flags and reviews
+    is_admin = Column(Boolean, nullable=False, default=False)       # may manage users
     phone = Column(String(20), nullable=True)  # for escalations, E.164
     disabled_at = Column(DateTime, nullable=True)  # set: cannot sign in, sessions revoked (kept for the audit log)
     must_change_password = Column(Boolean, nullable=False, default=False)  # after an administrator's reset

@@ -149,10 +149,14 @@ def password_hash() -> str:
 
 
 def new_user(db: str, practice_ids: list[int], role: str = "coordinator", name: Optional[str] = None) -> str:
+    """A user of those practices. `role`: "coordinator", "clinician", "coordinator,clinician", or
+    "admin" (an administrator who is a coordinator)."""
     username = name or f"user{uuid.uuid4().hex[:10]}"
+    admin = role == "admin"
     with session_scope(db) as session, mock.patch.object(auth, "hash_password", lambda _password: password_hash()):
         practices = session.scalars(select(Practice).where(Practice.id.in_(practice_ids))).all()
-        auth.create_user(session, username, PASSWORD, practices, role=role)
+        auth.create_user(session, username, PASSWORD, practices, roles=["coordinator"] if admin else role.split(","),
+                         admin=admin)
     return username
 
 
@@ -347,7 +351,7 @@ def test_users_are_added_and_listed_with_the_command(inbox):
     assert admin.returncode == 0, admin.stderr
     listed = cli(inbox, "users", "list").stdout
     assert "cora\tcoordinator\tY00001,Y00002\t+447700900009" in listed
-    assert "ada\tadmin\tY00001\t-" in listed
+    assert "ada\tcoordinator,admin\tY00001\t-" in listed
     with session_scope(inbox.db) as session:
         stored = session.scalar(select(User.password_hash).where(User.username == "cora"))
     assert stored.startswith(f"scrypt${auth.SCRYPT_N}$8$1$") and PASSWORD not in stored

@@ -156,7 +156,7 @@ def _taken_by(users: dict, conversation: Optional[Conversation], flag: Flag) -> 
 def build_queue(scope: Scope, minutes: float) -> list[dict[str, Any]]:
     """The queue of one user: urgent flags, then soon flags, then tasks and handed-over conversations;
     oldest first within each. A flag's own task and a conversation that already has an item are not
-    listed twice."""
+    listed twice. A clinician who is not also a coordinator sees the flags and reviews only."""
     session, allowed, now = scope.session, scope.viewer.practice_ids, scope.now
     names = dict(session.execute(select(Practice.id, Practice.name).where(Practice.id.in_(allowed))).all())
     users = dict(session.execute(select(User.id, User.username)).all())
@@ -182,7 +182,8 @@ def build_queue(scope: Scope, minutes: float) -> list[dict[str, Any]]:
 
     tasks = session.execute(
         select(Task, Conversation).outerjoin(Conversation, Task.conversation_id == Conversation.id)
-        .where(Task.status == "open", func.coalesce(Task.practice_id, Conversation.practice_id).in_(allowed))).all()
+        .where(Task.status == "open", func.coalesce(Task.practice_id, Conversation.practice_id).in_(allowed))
+    ).all() if scope.viewer.is_coordinator else []
     for task, conversation in tasks:
         if task.inbound_message_id in flag_messages and task.kind.startswith("flag_"):
             continue  # shown as its flag
@@ -196,7 +197,8 @@ def build_queue(scope: Scope, minutes: float) -> list[dict[str, Any]]:
             url=f"{PREFIX}/c/{conversation.public_id}" if conversation else f"{PREFIX}/tasks#task-{task.id}"))
 
     conversations = session.scalars(select(Conversation).where(
-        Conversation.status == "handed_over", Conversation.practice_id.in_(allowed))).all()
+        Conversation.status == "handed_over", Conversation.practice_id.in_(allowed))
+    ).all() if scope.viewer.is_coordinator else []
     for conversation in conversations:
         if conversation.id in covered:
             continue
@@ -221,6 +223,9 @@ def _conversation_for(scope: Scope, public_id: str) -> Optional[Conversation]:
     conversation = scope.session.scalar(select(Conversation).where(Conversation.public_id == public_id))
     if conversation is None or conversation.practice_id not in scope.viewer.practice_ids:
         return None
+    if not scope.viewer.is_coordinator and scope.session.scalar(
+            select(Flag.id).where(Flag.conversation_id == conversation.id).limit(1)) is None:
+        return None  # a clinician only: the conversations flags and reviews came from
     return conversation
 
 
@@ -639,7 +644,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
     # -- tasks --
 
     @bp.get("/tasks", name="inbox_tasks")
-    @guarded()
+    @guarded(coordinator=True)
     def tasks_page(request: Request, scope: Scope) -> HTTPResponse:
         allowed = scope.viewer.practice_ids
         rows = scope.session.execute(
@@ -657,7 +662,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
                       notice=DONE_MESSAGES.get(request.args.get("done", ""), ""))
 
     @bp.post("/tasks/<task_id:int>/done", name="inbox_task_done")
-    @guarded()
+    @guarded(coordinator=True)
     def task_done(request: Request, scope: Scope, task_id: int) -> HTTPResponse:
         task = _task_for(scope, task_id)
         if task is None:

@@ -107,9 +107,12 @@ class Web:
     def cookie(self, response: HTTPResponse, name: str, value: str, max_age: int) -> None:
         set_cookie(response, name, value, self.secure_cookies, max_age)
 
-    def guarded(self, kind: str = "page", admin: bool = False, account_page: bool = False):
+    def guarded(self, kind: str = "page", admin: bool = False, account_page: bool = False,
+                coordinator: bool = False):
         """Run a handler in a worker thread with a signed-in user, a checked CSRF token on POST and
         one database transaction. The handler gets (request, scope, **route parameters).
+        `admin` handlers are for administrators only, `coordinator` ones for coordinators (a
+        clinician who is not also a coordinator sees flags and reviews, not tasks).
 
         `kind="json"` answers 401 instead of redirecting and does not count as activity for the idle
         timeout (the queue's automatic refresh). A user whose password an administrator reset is
@@ -136,6 +139,10 @@ class Web:
                     if admin and not viewer.is_admin:
                         scope.audit("forbidden", request.path[:100])
                         return self.error_page(viewer, 403, "Only administrators can manage users.")
+                    if coordinator and not viewer.is_coordinator:
+                        scope.audit("forbidden", request.path[:100])
+                        return self.error_page(viewer, 403, "Tasks are for coordinators: as a clinician you "
+                                                            "see the flags and reviews of your practices.")
                     response = body(request, scope, **params)
                 for callback in scope.after_commit:
                     callback()
