@@ -187,8 +187,9 @@ class Outcome(Base):
 
 
 class Flag(Base):
-    """A red flag or safeguarding concern found in a patient's text. It hands the conversation to a
-    human at once; `acknowledged_at` is when a person first took it."""
+    """A red flag or safeguarding concern found in a patient's text, or a review. It hands the
+    conversation to a human at once. Its owner is the person who acknowledged (took) it; contacting
+    the patient and closing are recorded with who and when too (bot/records.py)."""
 
     __tablename__ = "flags"
     id = Column(Integer, primary_key=True)
@@ -203,8 +204,12 @@ class Flag(Base):
     source = Column(String(20), nullable=False, default="rules")
     created_at = Column(DateTime, default=utcnow, nullable=False)
     acknowledged_at = Column(DateTime, nullable=True)
+    acknowledged_by = Column(Integer, ForeignKey("users.id"), nullable=True)  # the owner
+    contacted_at = Column(DateTime, nullable=True)  # first contact with the patient recorded
+    contacted_by = Column(Integer, ForeignKey("users.id"), nullable=True)
     escalated_at = Column(DateTime, nullable=True)
     resolved_at = Column(DateTime, nullable=True)
+    resolved_by = Column(Integer, ForeignKey("users.id"), nullable=True)
 
 
 class SafetyLabel(Base):

@@ -16,12 +16,13 @@ import yaml
 from jinja2 import meta
 
 from bot.concerns import AREAS
+from bot.flag_limits import DEFAULT_LIMITS, PracticeLimits, Severity, TimeLimit
 from bot.send_window import OPENING_DEFAULT, SendWindow
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
 KNOWN_KEYS = {"ods_code", "name", "phone", "sender", "contact", "callback_days", "not_monitored",
               "codes", "messages", "oncology_helpline", "duty_clinician_phone", "send_window", "roles",
-              "routing", "languages", "opening_hours"}
+              "routing", "languages", "opening_hours", "time_limits"}
 LANGUAGE_KEYS = {"not_monitored", "messages"}
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1, as the register's preferred_language
 CONTACT_KEYS = {"name", "role"}
@@ -113,6 +114,17 @@ class PracticeScript:
         """When a person at the practice can act on a flag (default Mon-Fri 08:00-18:30, never on a
         bank holiday)."""
         return SendWindow.from_config(self.data.get("opening_hours"), OPENING_DEFAULT, "opening_hours")
+
+    def flag_limits(self, urgent_default: Optional[TimeLimit] = None) -> PracticeLimits:
+        """How long each severity of flag may wait for a person here (bot/flag_limits.py), in the
+        practice's opening hours. `urgent_default` (ESCALATION_MINUTES) applies when the script sets
+        no urgent limit of its own."""
+        limits = dict(DEFAULT_LIMITS)
+        if urgent_default is not None:
+            limits[Severity.URGENT] = urgent_default
+        for severity, text in (self.data.get("time_limits") or {}).items():
+            limits[Severity(severity)] = TimeLimit.parse(text)
+        return PracticeLimits(limits, self.opening_hours)
 
     @property
     def routing(self) -> Mapping[str, Any]:
@@ -278,6 +290,21 @@ def _check_roles_and_routing(data: Mapping[str, Any], fail) -> None:
             raise fail(f"{routing[field]!r} is not one of this practice's roles ({', '.join(roles)})", "routing", field)
 
 
+def _check_time_limits(limits: Any, fail) -> None:
+    """time_limits: severity -> "15 minutes" / "2 working hours" / "end of working day"."""
+    if limits is None:
+        return
+    if not isinstance(limits, Mapping):
+        raise fail("must be a mapping of severity (urgent, soon, review) to a time limit", "time_limits")
+    for severity, text in limits.items():
+        if str(severity) not in {s.value for s in Severity}:
+            raise fail("unknown severity (known: urgent, soon, review)", "time_limits", str(severity))
+        try:
+            TimeLimit.parse(text)
+        except ValueError as exc:
+            raise fail(str(exc), "time_limits", str(severity)) from None
+
+
 def load_script(path: Path) -> PracticeScript:
     """Load and validate one practice file. Raises ScriptError naming file, line and field."""
     text = path.read_text(encoding="utf-8")
@@ -312,6 +339,7 @@ def load_script(path: Path) -> PracticeScript:
         SendWindow.from_config(data.get("opening_hours"), OPENING_DEFAULT, "opening_hours")
     except ValueError as exc:
         raise fail(str(exc).removeprefix("opening_hours: "), "opening_hours") from None
+    _check_time_limits(data.get("time_limits"), fail)
     if not isinstance(data["callback_days"], int) or data["callback_days"] < 0:
         raise fail("must be a whole number of days", "callback_days")
     _check_roles_and_routing(data, fail)

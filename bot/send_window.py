@@ -73,6 +73,42 @@ class SendWindow:
             return f"when we open at {clock} tomorrow"
         return f"when we open at {clock} on {opening:%A}"
 
+    def hours_on(self, day: dt.date) -> "tuple[dt.datetime, dt.datetime] | None":
+        """(opening, closing) of a local day as naive UTC, or None on a day the hours do not cover."""
+        if day.weekday() not in self.days or is_bank_holiday(day):
+            return None
+        opening = dt.datetime.combine(day, self.start, tzinfo=self.zone)
+        closing = dt.datetime.combine(day, self.end, tzinfo=self.zone)
+        return _naive_utc(opening), _naive_utc(closing)
+
+    def add_open_time(self, start_utc: dt.datetime, minutes: float) -> dt.datetime:
+        """The moment (naive UTC) `minutes` of open time after `start_utc`: only time inside the hours
+        counts ("2 working hours" from 17:30 on a Friday in Mon-Fri 08:00-18:30 ends 09:00 on Monday)."""
+        start, left = _naive_utc(start_utc), dt.timedelta(minutes=minutes)
+        day = _aware(start).astimezone(self.zone).date()
+        for offset in range(0, 400):
+            hours = self.hours_on(day + dt.timedelta(days=offset))
+            if hours is None:
+                continue
+            begin = max(hours[0], start)
+            if begin >= hours[1]:
+                continue
+            if begin + left <= hours[1]:
+                return begin + left
+            left -= hours[1] - begin
+        raise ValueError("the hours are never open long enough")
+
+    def closing_after(self, start_utc: dt.datetime) -> dt.datetime:
+        """When (naive UTC) the working day of `start_utc` ends: today's closing while open or before
+        opening, otherwise the next working day's ("the end of the working day")."""
+        start = _naive_utc(start_utc)
+        day = _aware(start).astimezone(self.zone).date()
+        for offset in range(0, 15):
+            hours = self.hours_on(day + dt.timedelta(days=offset))
+            if hours is not None and start < hours[1]:
+                return hours[1]
+        raise ValueError("no closing time within two weeks")
+
     def is_open(self, now_utc: dt.datetime) -> bool:
         """True when `now_utc` (naive UTC or aware) falls inside the window, local clock changes included."""
         if now_utc.tzinfo is None:
@@ -85,3 +121,8 @@ class SendWindow:
 def _aware(moment: dt.datetime) -> dt.datetime:
     """Stored times are naive UTC."""
     return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    """Naive UTC, as the database stores times."""
+    return _aware(moment).astimezone(dt.timezone.utc).replace(tzinfo=None)

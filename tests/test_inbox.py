@@ -779,7 +779,8 @@ def test_the_queue_puts_urgent_flags_first_then_soon_then_the_rest_oldest_first(
     assert first["evidence"] == "temperature of 38; shivering" and first["waiting"] == "20 min"
     assert first["sla"].startswith("OVERDUE by 5 min") and "duty clinician texted" in first["sla"]
     assert re.fullmatch(r"(9|10) min left \(pick up within 15 min\)", data["items"][1]["sla"])
-    assert data["items"][2]["sla"].endswith("(pick up today)") or data["items"][2]["sla"].startswith("OVERDUE")
+    # Soon: 2 working hours by default (the practice has no script), counted in the default opening hours.
+    assert re.fullmatch(r"1 h (9|10) min left \(pick up within 2 working hours\)", data["items"][2]["sla"])
     assert data["items"][4]["kind"] == "Conversation handed over" and data["items"][4]["waiting"] == "1 h 30 min"
     # The flags' own tasks are not listed twice; links carry only opaque ids.
     assert len(data["items"]) == 7

@@ -6,13 +6,15 @@ tests/test_inbox.py.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 
 import pytest
 from sqlalchemy import select
 
 from bot.db import session_scope
 from bot.inbox import auth
-from bot.models import AuditEntry, User
+from bot.models import AuditEntry, Flag, InboundMessage, User, utcnow
 from tests.conftest import DATABASES
 from tests.test_inbox import (audit_rows, cli, new_conversation, new_flag, new_practice, new_task, new_user,
                               practice_id, queue_keys, signed_in, start_inbox, stop_inbox, user_id_of)
@@ -136,3 +138,90 @@ def test_a_role_change_applies_to_a_session_already_open(inbox):
         auth.set_roles(session, auth.user_named(session, username), ["clinician"])
     assert queue_keys(browser.get("/").text) == []
     assert browser.get("/tasks").status_code == 403
+
+
+# -- owners and time limits -------------------------------------------------------------------------------
+
+def flag_row(db: str, flag_id: int) -> Flag:
+    with session_scope(db) as session:
+        flag = session.get(Flag, flag_id)
+        session.expunge(flag)
+        return flag
+
+
+def test_a_clinician_acknowledges_contacts_and_closes_a_flag_with_who_and_how_long_recorded(inbox):
+    practice = new_practice(inbox.db)
+    chat = new_conversation(inbox.db, practice)
+    flag_id = new_flag(inbox.db, chat, practice, "chest pain", age=5 * MINUTE)
+    username = new_user(inbox.db, [practice], role="clinician")
+    clinician = signed_in(inbox, username)
+    (item,) = clinician.get("/queue.json").json()["items"]
+    assert re.fullmatch(r"(9|10) min left \(pick up within 15 min\)", item["sla"]) and item["taken_by"] == ""
+    page = clinician.get(f"/c/{chat.public_id}").text
+    assert "Acknowledge this flag" in page and "pick up within 15 min, by" in page
+
+    taken = clinician.post(f"/flag/{flag_id}/take", {"back": "conversation"})
+    assert taken.headers["Location"] == f"/inbox/c/{chat.public_id}?done=acknowledged"
+    stored = flag_row(inbox.db, flag_id)
+    assert stored.acknowledged_by == user_id_of(inbox.db, username) and stored.acknowledged_at is not None
+    (item,) = clinician.get("/queue.json").json()["items"]
+    assert item["taken_by"] == username and item["sla"] == "Picked up after 5 min"
+    assert item["progress"] == f"acknowledged by {username} after 5 min"
+
+    assert clinician.post(f"/flag/{flag_id}/contacted", {"back": "conversation"}).status_code == 303
+    (item,) = clinician.get("/queue.json").json()["items"]
+    assert item["progress"].endswith(f"patient contacted by {username} after 5 min")
+    page = clinician.get(f"/c/{chat.public_id}?done=contacted").text
+    assert "Contact with the patient recorded." in page and "Acknowledge this flag" not in page
+
+    closed = clinician.post(f"/flag/{flag_id}/resolve", {"back": "conversation"})
+    assert closed.headers["Location"] == f"/inbox/c/{chat.public_id}?done=flag_closed"
+    stored = flag_row(inbox.db, flag_id)
+    assert stored.resolved_by == stored.contacted_by == stored.acknowledged_by == user_id_of(inbox.db, username)
+    assert clinician.get("/queue.json").json()["items"] == []
+    page = clinician.get(f"/c/{chat.public_id}").text
+    assert f"by {username} (after 5 min)" in page and "Close this flag" not in page
+    details = {action: detail for action, target, detail in audit_rows(inbox.db, username)
+               if target == f"flag:{flag_id}"}
+    assert details["acknowledge_flag"] == "owner after 5 min"
+    assert details["contact_patient"] == "recorded after 5 min"
+    assert details["resolve_flag"] == "closed after 5 min; tasks closed: 1"
+
+
+def test_a_reply_by_text_records_the_contact_and_taking_over_makes_the_owner(inbox):
+    y1 = practice_id(inbox.db, "Y00001")  # a practice with a script, so that a text can be sent
+    chat = new_conversation(inbox.db, y1, status="active")
+    flag_id = new_flag(inbox.db, chat, y1, "I feel hot and shivery", severity="soon", age=30 * MINUTE)
+    username = new_user(inbox.db, [y1])
+    browser = signed_in(inbox, username)
+    assert browser.post(f"/c/{chat.public_id}/take").status_code == 303
+    assert flag_row(inbox.db, flag_id).acknowledged_by == user_id_of(inbox.db, username)
+    assert browser.post(f"/c/{chat.public_id}/reply", {"text": "Please call 111 now."}).status_code == 303
+    stored = flag_row(inbox.db, flag_id)
+    assert stored.contacted_by == user_id_of(inbox.db, username) and stored.resolved_at is None
+    reply = [detail for action, _t, detail in audit_rows(inbox.db, username) if action == "reply"]
+    assert reply[0].endswith("; flags contacted: 1")
+    assert browser.post(f"/c/{chat.public_id}/resolve").status_code == 303
+    assert flag_row(inbox.db, flag_id).resolved_by == user_id_of(inbox.db, username)
+
+
+def test_the_flag_page_of_a_flag_without_a_conversation_shows_its_limit_and_owner(inbox):
+    y1 = practice_id(inbox.db, "Y00001")
+    with session_scope(inbox.db) as session:
+        message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number="+447700900997",
+                                 to_number="+447700900001", body="I keep bleeding", status="processed")
+        session.add(message)
+        session.flush()
+        flag = Flag(practice_id=y1, inbound_message_id=message.id, kind="clinical", severity="soon",
+                    category="bleeding", evidence="bleeding", created_at=utcnow() - 30 * MINUTE)
+        session.add(flag)
+        session.flush()
+        flag_id = flag.id
+    username = new_user(inbox.db, [y1], role="clinician")
+    browser = signed_in(inbox, username)
+    page = browser.get(f"/flag/{flag_id}").text
+    assert "pick up within 2 working hours, by" in page and "Take this flag" in page
+    assert "1 h 30 min left (pick up within 2 working hours)" in page or "1 h 29 min left" in page
+    assert browser.post(f"/flag/{flag_id}/take").headers["Location"] == f"/inbox/flag/{flag_id}?done=acknowledged"
+    page = browser.get(f"/flag/{flag_id}?done=acknowledged").text
+    assert "Flag taken: you are its owner." in page and f"by <strong>{username}</strong>" in page

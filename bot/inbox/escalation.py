@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from bot import outbox
 from bot.config import ConfigError, Settings
 from bot.db import session_scope
+from bot.flag_limits import PracticeLimits, TimeLimit
 from bot.inbox.auth import audit
 from bot.models import Conversation, Flag, Practice, utcnow
 from bot.scripts import ScriptError, script_for
@@ -45,6 +46,18 @@ def escalation_minutes(settings: Optional[Settings] = None) -> float:
     if minutes <= 0:
         raise ConfigError(f"ESCALATION_MINUTES must be more than 0, got {raw!r}")
     return minutes
+
+
+def practice_limits(settings: Settings, ods_code: Optional[str]) -> PracticeLimits:
+    """The flag time limits of a practice: its script's, with ESCALATION_MINUTES as the urgent
+    limit where the script sets none; the defaults for a practice with no script."""
+    urgent = TimeLimit(escalation_minutes(settings))
+    if ods_code:
+        try:
+            return script_for(settings.practices_dir, ods_code).flag_limits(urgent)
+        except ScriptError:
+            log.debug("practice %s has no script: the default flag time limits apply", ods_code)
+    return PracticeLimits.default(urgent)
 
 
 def escalate_overdue(settings: Settings, now: dt.datetime) -> int:
