@@ -120,3 +120,14 @@ class PracticeLimits:
     def due(self, severity: str, raised_at: dt.datetime) -> dt.datetime:
         """The deadline (naive UTC) for a person to pick up a flag raised at `raised_at`."""
         return self.limit(severity).due(self.starts(raised_at), self.hours)
+
+
+@dataclass(frozen=True)
+class EscalationContacts:
+    """Who is texted about a flag (never with patient details): past its limit, the duty clinician;
+    still unacknowledged `second_after` later, the second contact; raised while the practice is
+    closed, the out-of-hours contact at once. Empty: nobody set."""
+    duty_clinician: str = ""
+    second_contact: str = ""
+    second_after: TimeLimit = TimeLimit(15.0)
+    out_of_hours: str = ""

@@ -207,7 +207,8 @@ class Flag(Base):
     acknowledged_by = Column(Integer, ForeignKey("users.id"), nullable=True)  # the owner
     contacted_at = Column(DateTime, nullable=True)  # first contact with the patient recorded
     contacted_by = Column(Integer, ForeignKey("users.id"), nullable=True)
-    escalated_at = Column(DateTime, nullable=True)
+    escalated_at = Column(DateTime, nullable=True)  # past its limit: the duty clinician texted
+    second_escalated_at = Column(DateTime, nullable=True)  # still not acknowledged: the second contact texted
     resolved_at = Column(DateTime, nullable=True)
     resolved_by = Column(Integer, ForeignKey("users.id"), nullable=True)
 

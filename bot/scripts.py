@@ -16,13 +16,14 @@ import yaml
 from jinja2 import meta
 
 from bot.concerns import AREAS
-from bot.flag_limits import DEFAULT_LIMITS, PracticeLimits, Severity, TimeLimit
+from bot.flag_limits import DEFAULT_LIMITS, EscalationContacts, PracticeLimits, Severity, TimeLimit
 from bot.send_window import OPENING_DEFAULT, SendWindow
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
 KNOWN_KEYS = {"ods_code", "name", "phone", "sender", "contact", "callback_days", "not_monitored",
               "codes", "messages", "oncology_helpline", "duty_clinician_phone", "send_window", "roles",
-              "routing", "languages", "opening_hours", "time_limits"}
+              "routing", "languages", "opening_hours", "time_limits", "second_contact_phone",
+              "second_contact_after", "out_of_hours_contact"}
 LANGUAGE_KEYS = {"not_monitored", "messages"}
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1, as the register's preferred_language
 CONTACT_KEYS = {"name", "role"}
@@ -125,6 +126,15 @@ class PracticeScript:
         for severity, text in (self.data.get("time_limits") or {}).items():
             limits[Severity(severity)] = TimeLimit.parse(text)
         return PracticeLimits(limits, self.opening_hours)
+
+    @property
+    def contacts(self) -> EscalationContacts:
+        """The phones flags escalate to (bot/inbox/escalation.py), E.164."""
+        def phone(key: str) -> str:
+            return str(self.data.get(key) or "").strip()
+        after = self.data.get("second_contact_after")
+        return EscalationContacts(phone("duty_clinician_phone"), phone("second_contact_phone"),
+                                  TimeLimit.parse(after) if after else TimeLimit(15.0), phone("out_of_hours_contact"))
 
     @property
     def routing(self) -> Mapping[str, Any]:
@@ -340,6 +350,13 @@ def load_script(path: Path) -> PracticeScript:
     except ValueError as exc:
         raise fail(str(exc).removeprefix("opening_hours: "), "opening_hours") from None
     _check_time_limits(data.get("time_limits"), fail)
+    if data.get("second_contact_after") is not None:
+        try:
+            after = TimeLimit.parse(data["second_contact_after"])
+        except ValueError as exc:
+            raise fail(str(exc), "second_contact_after") from None
+        if after.working or after.end_of_day:
+            raise fail("must be clock time, e.g. \"15 minutes\"", "second_contact_after")
     if not isinstance(data["callback_days"], int) or data["callback_days"] < 0:
         raise fail("must be a whole number of days", "callback_days")
     _check_roles_and_routing(data, fail)

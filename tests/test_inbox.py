@@ -30,7 +30,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.fake_twilio import FakeTwilio
 from bot.inbox import auth
-from bot.inbox.escalation import ESCALATION_TEXT, escalate_overdue
+from bot.inbox.escalation import DUTY_CLINICIAN, escalate_overdue, escalation_text
 from bot import booking, records
 from bot.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, LoginAttempt, Note, OutboundMessage,
                         Outcome, Patient, Practice, SafetyLabel, Task, User, WebSession, utcnow)
@@ -936,11 +936,13 @@ def test_the_conversation_page_shows_the_check_in_routing_and_appointment(inbox)
 
 def test_the_gateway_escalates_a_flag_left_unpicked_since_before_it_started(inbox):
     text = inbox.fake.wait_for_messages(1, to=DUTY_Y00001, timeout=30)[0]
-    assert text["body"] == ESCALATION_TEXT.format(practice="Riverside Surgery", minutes=20)
-    assert text["from"] == PRACTICE_NUMBER
     with session_scope(inbox.db) as session:
         flag = session.scalar(select(Flag).where(Flag.category == "breathing"))
         assert flag.escalated_at is not None
+    assert text["body"] == escalation_text(DUTY_CLINICIAN, "urgent", "Riverside Surgery", dt.timedelta(minutes=20),
+                                           f"{inbox.stack.gateway_url}/inbox/flag/{flag.id}")
+    assert text["from"] == PRACTICE_NUMBER
+    with session_scope(inbox.db) as session:
         assert session.scalar(select(AuditEntry.action).where(AuditEntry.target == f"flag:{flag.id}")) == "escalate"
 
 
@@ -965,7 +967,7 @@ def test_escalate_overdue_texts_the_duty_clinician_once_per_unpicked_urgent_flag
     overdue_other_practice = flag(y2, 40)
     young = flag(y1, 14)                                         # not yet 15 minutes
     flag(y1, 30, acknowledged_at=now)                            # picked up
-    flag(y1, 30, severity="soon")                                # not urgent
+    soon = flag(y1, 30, severity="soon")                         # 2 working hours
     flag(y1, 30, resolved_at=now, acknowledged_at=now)           # done
 
     assert escalate_overdue(settings, now) == 2
@@ -974,10 +976,12 @@ def test_escalate_overdue_texts_the_duty_clinician_once_per_unpicked_urgent_flag
     assert sender.send_due() == 2
     texts = fake_twilio.wait_for_messages(2)
     assert sorted((m["to"], m["from"], m["body"]) for m in texts) == sorted([
-        (DUTY_Y00001, PRACTICE_NUMBER, "URGENT: a patient safety flag at Riverside Surgery has not been picked up "
-                                       "for 16 minutes. Please open the coordinator inbox now."),
-        (DUTY_Y00002, SENDER_Y00002, "URGENT: a patient safety flag at Hillside Medical Centre has not been picked "
-                                     "up for 40 minutes. Please open the coordinator inbox now."),
+        (DUTY_Y00001, PRACTICE_NUMBER, "URGENT: a patient safety flag (urgent) at Riverside Surgery has not been "
+                                       "picked up within its time limit (16 min so far). Please open the inbox now: "
+                                       f"http://127.0.0.1:8000/inbox/flag/{overdue}"),
+        (DUTY_Y00002, SENDER_Y00002, "URGENT: a patient safety flag (urgent) at Hillside Medical Centre has not been "
+                                     "picked up within its time limit (40 min so far). Please open the inbox now: "
+                                     f"http://127.0.0.1:8000/inbox/flag/{overdue_other_practice}"),
     ])
     with session_scope(db) as session:
         escalated = session.scalars(select(Flag.id).where(Flag.escalated_at.is_not(None)).order_by(Flag.id)).all()
@@ -990,12 +994,17 @@ def test_escalate_overdue_texts_the_duty_clinician_once_per_unpicked_urgent_flag
         assert sorted(a.target for a in audits) == sorted([f"flag:{overdue}", f"flag:{overdue_other_practice}"])
     # Later the young flag is overdue too: it alone is escalated, and still nothing twice.
     assert escalate_overdue(settings, now + dt.timedelta(minutes=2)) == 1
-    assert escalate_overdue(settings, now + dt.timedelta(hours=3)) == 0
+    assert escalate_overdue(settings, now + dt.timedelta(minutes=3)) == 0
     assert sender.send_due() == 1
-    assert fake_twilio.wait_for_messages(3)[-1]["body"] == ESCALATION_TEXT.format(practice="Riverside Surgery",
-                                                                                  minutes=16)
+    assert fake_twilio.wait_for_messages(3)[-1]["body"] == escalation_text(
+        DUTY_CLINICIAN, "urgent", "Riverside Surgery", dt.timedelta(minutes=16), f"http://127.0.0.1:8000/inbox/flag/{young}")
+    # The soon flag climbs at its own limit, 2 working hours after it was raised (Monday 12:00).
+    assert escalate_overdue(settings, now + dt.timedelta(minutes=89)) == 0
+    assert escalate_overdue(settings, now + dt.timedelta(minutes=90)) == 1
+    assert escalate_overdue(settings, now + dt.timedelta(hours=3)) == 0
     with session_scope(db) as session:
         assert session.get(Flag, young).escalated_at == now + dt.timedelta(minutes=2)
+        assert session.get(Flag, soon).escalated_at == now + dt.timedelta(minutes=90)
 
 
 def test_the_escalation_limit_comes_from_escalation_minutes(settings, tmp_path, monkeypatch):

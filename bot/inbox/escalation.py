@@ -1,9 +1,16 @@
-"""Escalation: an urgent safety flag nobody has picked up in the inbox within ESCALATION_MINUTES is
-texted to the practice's duty clinician (`duty_clinician_phone` in the practice script).
+"""Escalation: a flag or review nobody has acknowledged in the inbox within its practice's time limit
+(bot/flag_limits.py: urgent 15 minutes, soon 2 working hours, review the end of the working day by
+default; ESCALATION_MINUTES is the urgent limit where a script sets none) climbs a ladder of texts:
 
-The text carries no patient details, only the practice and how long the flag has waited. One text
-per flag: the outbox key `escalate:<flag id>` makes a second gateway (or a retry) a no-op, and
-`escalated_at` is set with a conditional UPDATE.
+1. past its limit, to the practice's duty clinician (`duty_clinician_phone` in the practice script);
+2. still unacknowledged `second_contact_after` (default 15 minutes) later, to the practice's
+   `second_contact_phone`, if it sets one.
+
+Acknowledging the flag (or closing it) stops the ladder at once. The texts carry no patient
+details: the practice, the severity, how long it has waited and a link to the inbox. Each rung is
+texted at most once per flag: the rung's column is claimed with a conditional UPDATE (only one of
+however many checkers wins) and the outbox key (`escalate:<flag id>`, `escalate:<flag id>:second`)
+makes a retry a no-op.
 """
 from __future__ import annotations
 
@@ -11,23 +18,48 @@ import datetime as dt
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from typing import Callable, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bot import outbox
 from bot.config import ConfigError, Settings
 from bot.db import session_scope
-from bot.flag_limits import PracticeLimits, TimeLimit
+from bot.flag_limits import PracticeLimits, Severity, TimeLimit
 from bot.inbox.auth import audit
+from bot.inbox.web import duration
 from bot.models import Conversation, Flag, Practice, utcnow
 from bot.scripts import ScriptError, script_for
 
 log = logging.getLogger(__name__)
 DEFAULT_MINUTES = 15.0
 CHECK_EVERY_SECONDS = 30.0
-ESCALATION_TEXT = ("URGENT: a patient safety flag at {practice} has not been picked up for {minutes} minutes. "
-                   "Please open the coordinator inbox now.")
+LABELS = {Severity.URGENT: "URGENT", Severity.SOON: "SOON", Severity.REVIEW: "REVIEW"}
+ESCALATION_TEXT = ("{label}: a patient safety flag ({severity}) at {practice} has not been picked up within its "
+                   "time limit ({waited} so far). Please open the inbox now: {link}")
+SECOND_TEXT = ("{label}: a patient safety flag ({severity}) at {practice} is still not picked up after {waited}, "
+               "though the duty clinician was texted. Please open the inbox now: {link}")
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of the ladder: whom it texts, which column records it, its outbox key and text."""
+    name: str
+    column: str
+    key: str
+    text: str
+
+
+DUTY_CLINICIAN = Rung("duty clinician", "escalated_at", "escalate:{id}", ESCALATION_TEXT)
+SECOND_CONTACT = Rung("second contact", "second_escalated_at", "escalate:{id}:second", SECOND_TEXT)
+
+
+def escalation_text(rung: Rung, severity: str, practice: str, waited: dt.timedelta, link: str) -> str:
+    """The text of one rung: no patient details, only the practice, the severity, the wait and a link."""
+    level = Severity.of(severity)
+    return rung.text.format(label=LABELS[level], severity=level.value, practice=practice, waited=duration(waited),
+                            link=link)
 
 
 def escalation_minutes(settings: Optional[Settings] = None) -> float:
@@ -61,26 +93,45 @@ def practice_limits(settings: Settings, ods_code: Optional[str]) -> PracticeLimi
 
 
 def escalate_overdue(settings: Settings, now: dt.datetime) -> int:
-    """Queue one text to the duty clinician for each urgent flag that is unacknowledged, unresolved,
-    not yet escalated and older than ESCALATION_MINUTES. `now` is naive UTC. Returns how many."""
+    """Climb the ladder for every flag that is unacknowledged and unresolved: the duty clinician once
+    its limit has passed, the second contact `second_contact_after` after that. `now` is naive UTC.
+    Returns how many texts were queued."""
     if now.tzinfo is not None:  # the database holds naive UTC
         now = now.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    limit = dt.timedelta(minutes=escalation_minutes(settings))
+    practice_id = func.coalesce(Flag.practice_id, Conversation.practice_id)
     with session_scope(settings.database_url) as session:
-        ids = session.scalars(select(Flag.id).where(
-            Flag.severity == "urgent", Flag.acknowledged_at.is_(None), Flag.resolved_at.is_(None),
-            Flag.escalated_at.is_(None), Flag.created_at <= now - limit).order_by(Flag.created_at)).all()
+        rows = session.execute(
+            select(Flag.id, Flag.severity, Flag.created_at, Flag.escalated_at, Flag.second_escalated_at,
+                   Practice.ods_code)
+            .outerjoin(Conversation, Flag.conversation_id == Conversation.id)
+            .outerjoin(Practice, Practice.id == practice_id)
+            .where(Flag.acknowledged_at.is_(None), Flag.resolved_at.is_(None), Flag.second_escalated_at.is_(None))
+            .order_by(Flag.created_at, Flag.id)).all()
     queued = 0
-    for flag_id in ids:
+    for flag_id, severity, created_at, escalated_at, _second, ods_code in rows:
         try:
-            if _escalate_one(settings, flag_id, now):
+            rung = _rung_due(settings, ods_code, severity, created_at, escalated_at, now)
+            if rung is not None and _escalate_one(settings, flag_id, rung, now):
                 queued += 1
         except ScriptError as exc:
             log.error("flag %s cannot be escalated: %s", flag_id, exc)
     return queued
 
 
-def _escalate_one(settings: Settings, flag_id: int, now: dt.datetime) -> bool:
+def _rung_due(settings: Settings, ods_code: Optional[str], severity: str, created_at: dt.datetime,
+              escalated_at: Optional[dt.datetime], now: dt.datetime) -> Optional[Rung]:
+    """The rung a flag has reached and not yet climbed, or None."""
+    if escalated_at is None:
+        return DUTY_CLINICIAN if now >= practice_limits(settings, ods_code).due(severity, created_at) else None
+    if not ods_code:
+        return None
+    contacts = script_for(settings.practices_dir, ods_code).contacts
+    if contacts.second_contact and now >= escalated_at + dt.timedelta(minutes=contacts.second_after.minutes):
+        return SECOND_CONTACT
+    return None
+
+
+def _escalate_one(settings: Settings, flag_id: int, rung: Rung, now: dt.datetime) -> bool:
     with session_scope(settings.database_url) as session:
         flag = session.get(Flag, flag_id)
         practice_id = flag.practice_id
@@ -92,25 +143,28 @@ def _escalate_one(settings: Settings, flag_id: int, now: dt.datetime) -> bool:
             log.error("flag %s has no practice: it cannot be escalated", flag_id)
             return False
         script = script_for(settings.practices_dir, practice.ods_code)
-        phone = str(script.data.get("duty_clinician_phone") or "").strip()
+        contacts = script.contacts
+        phone = contacts.duty_clinician if rung is DUTY_CLINICIAN else contacts.second_contact
         if not phone:
-            log.error("practice %s has no duty_clinician_phone: urgent flag %s cannot be escalated",
-                      practice.ods_code, flag_id)
+            log.error("practice %s has no phone for its %s: flag %s cannot be escalated",
+                      practice.ods_code, rung.name, flag_id)
             return False
-        # Claim the flag first: only one checker (of however many gateways) escalates it.
-        claimed = session.execute(update(Flag).where(Flag.id == flag_id, Flag.escalated_at.is_(None),
-                                                     Flag.acknowledged_at.is_(None))
-                                  .values(escalated_at=now)).rowcount
+        # Claim the rung first: only one checker (of however many processes) texts it, and never
+        # once someone has acknowledged the flag.
+        column = getattr(Flag, rung.column)
+        claimed = session.execute(update(Flag).where(Flag.id == flag_id, column.is_(None),
+                                                     Flag.acknowledged_at.is_(None), Flag.resolved_at.is_(None))
+                                  .values({rung.column: now})).rowcount
         if not claimed:
             return False
-        minutes = max(0, int((now - flag.created_at).total_seconds() // 60))
-        message = outbox.enqueue(session, f"escalate:{flag_id}", phone,
-                                 ESCALATION_TEXT.format(practice=practice.name, minutes=minutes),
-                                 from_number=script.sender, purpose="escalation")
+        waited = now - flag.created_at
+        body = escalation_text(rung, flag.severity, practice.name, waited, f"{settings.inbox_link}/flag/{flag_id}")
+        message = outbox.enqueue(session, rung.key.format(id=flag_id), phone, body, from_number=script.sender,
+                                 purpose="escalation")
         audit(session, None, "escalate", f"flag:{flag_id}",
-              f"duty clinician of {practice.ods_code} texted after {minutes} min"
+              f"{rung.name} of {practice.ods_code} texted after {duration(waited)} ({flag.severity})"
               + (f"; outbound:{message.id}" if message is not None else "; already queued"))
-        log.warning("urgent flag %s escalated to the duty clinician of %s", flag_id, practice.ods_code)
+        log.warning("%s flag %s escalated to the %s of %s", flag.severity, flag_id, rung.name, practice.ods_code)
         return message is not None
 
 

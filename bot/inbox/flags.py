@@ -57,7 +57,8 @@ def sla_of(flag: Flag, now: dt.datetime, limits: PracticeLimits) -> tuple[str, s
         return f"Picked up after {duration(flag.acknowledged_at - flag.created_at)}", "late" if late else "met"
     if now <= due:
         return f"{duration(due - now)} left ({target})", "due"
-    suffix = "; duty clinician texted" if flag.escalated_at else ""
+    suffix = "; second contact texted" if flag.second_escalated_at else \
+        "; duty clinician texted" if flag.escalated_at else ""
     return f"OVERDUE by {duration(now - due)}{suffix}", "breached"
 
 
@@ -81,7 +82,8 @@ def flag_view(flag: Flag, now: dt.datetime, limits: PracticeLimits, users: dict)
         due=clock(limits.due(flag.severity, flag.created_at)),
         target=limits.limit(flag.severity).describe(), sla=sla_of(flag, now, limits),
         acknowledged=acknowledged, contacted=contacted, closed=closed, progress=progress,
-        owner=acknowledged.get("who", ""), escalated=clock(flag.escalated_at), resolved=clock(flag.resolved_at))
+        owner=acknowledged.get("who", ""), escalated=clock(flag.escalated_at),
+        second_escalated=clock(flag.second_escalated_at), resolved=clock(flag.resolved_at))
 
 
 def add_flag_routes(bp: Blueprint, web: Web, settings: Settings) -> None:
