@@ -209,6 +209,7 @@ class Flag(Base):
     contacted_by = Column(Integer, ForeignKey("users.id"), nullable=True)
     escalated_at = Column(DateTime, nullable=True)  # past its limit: the duty clinician texted
     second_escalated_at = Column(DateTime, nullable=True)  # still not acknowledged: the second contact texted
+    out_of_hours_texted_at = Column(DateTime, nullable=True)  # raised while closed: the out-of-hours contact texted
     resolved_at = Column(DateTime, nullable=True)
     resolved_by = Column(Integer, ForeignKey("users.id"), nullable=True)
 

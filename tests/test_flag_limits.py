@@ -130,7 +130,8 @@ def test_the_pages_say_how_long_is_left_and_how_long_each_step_took():
                    created_at=FRIDAY_1900)
     view = flag_view(weekend, dt.datetime(2026, 12, 5, 12, 0), LIMITS, {})
     assert view["out_of_hours"] and view["starts"] == "07 Dec 2026 08:00"
-    assert view["sla"] == ("1 d 22 h left (pick up within 2 working hours)", "due")
+    assert view["sla"] == ("1 d 22 h left (pick up within 2 working hours; raised out of hours, counted from "
+                           "07 Dec 2026 08:00)", "due")
     assert PracticeLimits.default().limit("review").describe() == "by the end of the working day"
 
 

@@ -225,3 +225,22 @@ def test_the_flag_page_of_a_flag_without_a_conversation_shows_its_limit_and_owne
     assert browser.post(f"/flag/{flag_id}/take").headers["Location"] == f"/inbox/flag/{flag_id}?done=acknowledged"
     page = browser.get(f"/flag/{flag_id}?done=acknowledged").text
     assert "Flag taken: you are its owner." in page and f"by <strong>{username}</strong>" in page
+
+
+def test_a_flag_raised_while_the_practice_was_closed_is_at_the_top_of_the_queue_until_picked_up(inbox):
+    """The suite runs at a Thursday 10:30: a review from 19:00 yesterday (closed) goes above an urgent
+    flag raised this morning, with its limit counted from 08:00 today; once picked up it takes its place."""
+    practice = new_practice(inbox.db)  # no script: Mon-Fri 08:00-18:30
+    last_night = utcnow().replace(hour=19, minute=0, second=0, microsecond=0) - dt.timedelta(days=1)
+    overnight = new_flag(inbox.db, new_conversation(inbox.db, practice), practice, "my husband shouts at me",
+                         severity="review", kind="review", category="unsure", created=last_night)
+    urgent = new_flag(inbox.db, new_conversation(inbox.db, practice), practice, "chest pain", age=5 * MINUTE)
+    browser = signed_in(inbox, new_user(inbox.db, [practice], role="clinician"))
+    page = browser.get("/")
+    assert queue_keys(page.text) == [f"flag:{overnight}", f"flag:{urgent}"] and "out of hours" in page.text
+    first = browser.get("/queue.json").json()["items"][0]
+    assert first["overnight"] is True and first["label"] == "Review"
+    assert re.fullmatch(r"\d+ h \d+ min left \(pick up by the end of the working day; raised out of hours, "
+                        r"counted from \d\d \w{3} \d{4} 08:00\)", first["sla"]), first["sla"]
+    assert browser.post(f"/flag/{overnight}/take").status_code == 303
+    assert queue_keys(browser.get("/").text) == [f"flag:{urgent}", f"flag:{overnight}"]  # urgent, then review

@@ -108,9 +108,11 @@ def _taken_by(users: dict, conversation: Optional[Conversation], flag: Flag) -> 
 
 
 def build_queue(scope: Scope, limits_of: LimitsOf) -> list[dict[str, Any]]:
-    """The queue of one user: urgent flags, then soon flags, then tasks and handed-over conversations;
-    oldest first within each. A flag's own task and a conversation that already has an item are not
-    listed twice. A clinician who is not also a coordinator sees the flags and reviews only."""
+    """The queue of one user: flags raised while their practice was closed and not yet acknowledged
+    first (the patient was told someone would be in touch at opening), then urgent flags, soon flags,
+    reviews, tasks and handed-over conversations; oldest first within each. A flag's own task and a
+    conversation that already has an item are not listed twice. A clinician who is not also a
+    coordinator sees the flags and reviews only."""
     session, allowed, now = scope.session, scope.viewer.practice_ids, scope.now
     names = dict(session.execute(select(Practice.id, Practice.name).where(Practice.id.in_(allowed))).all())
     users = dict(session.execute(select(User.id, User.username)).all())
@@ -133,6 +135,7 @@ def build_queue(scope: Scope, limits_of: LimitsOf) -> list[dict[str, Any]]:
             kind="Read today: the safety screen was unsure" if flag.kind == "review" else f"{humanise(flag.kind)} flag", category=humanise(flag.category), evidence=flag.evidence,
             practice=names.get(practice_id, ""), since=flag.created_at, sla=sla, sla_state=state,
             taken_by=_taken_by(users, conversation, flag), progress=view["progress"],
+            overnight=view["out_of_hours"] and flag.acknowledged_at is None,
             url=f"{PREFIX}/c/{conversation.public_id}" if conversation else f"{PREFIX}/flag/{flag.id}"))
 
     tasks = session.execute(
@@ -164,9 +167,11 @@ def build_queue(scope: Scope, limits_of: LimitsOf) -> list[dict[str, Any]]:
             sla_state="none", taken_by=users.get(conversation.assigned_user_id, ""), progress="",
             url=f"{PREFIX}/c/{conversation.public_id}"))
 
-    items.sort(key=lambda item: (PRIORITY_RANK[item["priority"]], item["since"], item["key"]))
+    items.sort(key=lambda item: (not item.get("overnight"), PRIORITY_RANK[item["priority"]], item["since"],
+                                 item["key"]))
     for item in items:
         item["label"] = PRIORITY_LABEL[item["priority"]]
+        item["overnight"] = bool(item.get("overnight"))
         item["waiting"] = duration(now - item["since"])
         item["waiting_seconds"] = int(max((now - item.pop("since")).total_seconds(), 0))
     return items

@@ -6,6 +6,11 @@ default; ESCALATION_MINUTES is the urgent limit where a script sets none) climbs
 2. still unacknowledged `second_contact_after` (default 15 minutes) later, to the practice's
    `second_contact_phone`, if it sets one.
 
+A flag raised while the practice is closed (its `opening_hours`, bank holidays included) starts its
+limit at the next opening; if the practice sets an `out_of_hours_contact`, that phone is texted at
+once (by the processor as it raises the flag, or by the next check while the practice is still
+closed).
+
 Acknowledging the flag (or closing it) stops the ladder at once. The texts carry no patient
 details: the practice, the severity, how long it has waited and a link to the inbox. Each rung is
 texted at most once per flag: the rung's column is claimed with a conditional UPDATE (only one of
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.config import ConfigError, Settings
@@ -30,7 +36,7 @@ from bot.flag_limits import PracticeLimits, Severity, TimeLimit
 from bot.inbox.auth import audit
 from bot.inbox.web import duration
 from bot.models import Conversation, Flag, Practice, utcnow
-from bot.scripts import ScriptError, script_for
+from bot.scripts import PracticeScript, ScriptError, script_for
 
 log = logging.getLogger(__name__)
 DEFAULT_MINUTES = 15.0
@@ -38,6 +44,8 @@ CHECK_EVERY_SECONDS = 30.0
 LABELS = {Severity.URGENT: "URGENT", Severity.SOON: "SOON", Severity.REVIEW: "REVIEW"}
 ESCALATION_TEXT = ("{label}: a patient safety flag ({severity}) at {practice} has not been picked up within its "
                    "time limit ({waited} so far). Please open the inbox now: {link}")
+OUT_OF_HOURS_TEXT = ("{label}: a patient safety flag ({severity}) came in at {practice} while the practice is "
+                     "closed. Please open the inbox: {link}")
 SECOND_TEXT = ("{label}: a patient safety flag ({severity}) at {practice} is still not picked up after {waited}, "
                "though the duty clinician was texted. Please open the inbox now: {link}")
 
@@ -53,6 +61,7 @@ class Rung:
 
 DUTY_CLINICIAN = Rung("duty clinician", "escalated_at", "escalate:{id}", ESCALATION_TEXT)
 SECOND_CONTACT = Rung("second contact", "second_escalated_at", "escalate:{id}:second", SECOND_TEXT)
+OUT_OF_HOURS = Rung("out-of-hours contact", "out_of_hours_texted_at", "out_of_hours:{id}", OUT_OF_HOURS_TEXT)
 
 
 def escalation_text(rung: Rung, severity: str, practice: str, waited: dt.timedelta, link: str) -> str:
@@ -101,16 +110,20 @@ def escalate_overdue(settings: Settings, now: dt.datetime) -> int:
     practice_id = func.coalesce(Flag.practice_id, Conversation.practice_id)
     with session_scope(settings.database_url) as session:
         rows = session.execute(
-            select(Flag.id, Flag.severity, Flag.created_at, Flag.escalated_at, Flag.second_escalated_at,
+            select(Flag.id, Flag.severity, Flag.created_at, Flag.escalated_at, Flag.out_of_hours_texted_at,
                    Practice.ods_code)
             .outerjoin(Conversation, Flag.conversation_id == Conversation.id)
             .outerjoin(Practice, Practice.id == practice_id)
             .where(Flag.acknowledged_at.is_(None), Flag.resolved_at.is_(None), Flag.second_escalated_at.is_(None))
             .order_by(Flag.created_at, Flag.id)).all()
     queued = 0
-    for flag_id, severity, created_at, escalated_at, _second, ods_code in rows:
+    for flag_id, severity, created_at, escalated_at, out_of_hours_texted_at, ods_code in rows:
         try:
-            rung = _rung_due(settings, ods_code, severity, created_at, escalated_at, now)
+            limits = practice_limits(settings, ods_code)
+            if out_of_hours_texted_at is None and now < limits.starts(created_at) and \
+                    _out_of_hours_contact(settings, ods_code) and _escalate_one(settings, flag_id, OUT_OF_HOURS, now):
+                queued += 1  # missed as it was raised (e.g. a review from the dialogue): still closed now
+            rung = _rung_due(settings, ods_code, limits.due(severity, created_at), escalated_at, now)
             if rung is not None and _escalate_one(settings, flag_id, rung, now):
                 queued += 1
         except ScriptError as exc:
@@ -118,11 +131,19 @@ def escalate_overdue(settings: Settings, now: dt.datetime) -> int:
     return queued
 
 
-def _rung_due(settings: Settings, ods_code: Optional[str], severity: str, created_at: dt.datetime,
-              escalated_at: Optional[dt.datetime], now: dt.datetime) -> Optional[Rung]:
+def _out_of_hours_contact(settings: Settings, ods_code: Optional[str]) -> str:
+    """The practice's out-of-hours contact, or "" (none set, or no script)."""
+    try:
+        return script_for(settings.practices_dir, ods_code).contacts.out_of_hours if ods_code else ""
+    except ScriptError:
+        return ""
+
+
+def _rung_due(settings: Settings, ods_code: Optional[str], due: dt.datetime, escalated_at: Optional[dt.datetime],
+              now: dt.datetime) -> Optional[Rung]:
     """The rung a flag has reached and not yet climbed, or None."""
     if escalated_at is None:
-        return DUTY_CLINICIAN if now >= practice_limits(settings, ods_code).due(severity, created_at) else None
+        return DUTY_CLINICIAN if now >= due else None
     if not ods_code:
         return None
     contacts = script_for(settings.practices_dir, ods_code).contacts
@@ -142,35 +163,55 @@ def _escalate_one(settings: Settings, flag_id: int, rung: Rung, now: dt.datetime
         if practice is None:
             log.error("flag %s has no practice: it cannot be escalated", flag_id)
             return False
-        script = script_for(settings.practices_dir, practice.ods_code)
-        contacts = script.contacts
-        phone = contacts.duty_clinician if rung is DUTY_CLINICIAN else contacts.second_contact
-        if not phone:
+        return _text(session, settings, flag, practice, script_for(settings.practices_dir, practice.ods_code),
+                     rung, now)
+
+
+def notify_out_of_hours(session: Session, settings: Settings, flag: Flag, script: PracticeScript,
+                        now: dt.datetime) -> bool:
+    """Text the practice's out-of-hours contact at once about a flag just raised while the practice is
+    closed (in the caller's transaction). False when it is open, sets no contact, or it was done."""
+    limits = script.flag_limits(TimeLimit(escalation_minutes(settings)))
+    if not script.contacts.out_of_hours or not limits.out_of_hours(flag.created_at or now):
+        return False
+    practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
+    return practice is not None and _text(session, settings, flag, practice, script, OUT_OF_HOURS, now)
+
+
+def _text(session: Session, settings: Settings, flag: Flag, practice: Practice, script: PracticeScript, rung: Rung,
+          now: dt.datetime) -> bool:
+    """Claim one rung of one flag and queue its text to the rung's phone, audited."""
+    contacts, flag_id = script.contacts, flag.id
+    phone = {DUTY_CLINICIAN: contacts.duty_clinician, SECOND_CONTACT: contacts.second_contact,
+             OUT_OF_HOURS: contacts.out_of_hours}[rung]
+    if not phone:
+        if rung is not OUT_OF_HOURS:  # an out-of-hours contact is optional
             log.error("practice %s has no phone for its %s: flag %s cannot be escalated",
                       practice.ods_code, rung.name, flag_id)
-            return False
-        # Claim the rung first: only one checker (of however many processes) texts it, and never
-        # once someone has acknowledged the flag.
-        column = getattr(Flag, rung.column)
-        claimed = session.execute(update(Flag).where(Flag.id == flag_id, column.is_(None),
-                                                     Flag.acknowledged_at.is_(None), Flag.resolved_at.is_(None))
-                                  .values({rung.column: now})).rowcount
-        if not claimed:
-            return False
-        waited = now - flag.created_at
-        body = escalation_text(rung, flag.severity, practice.name, waited, f"{settings.inbox_link}/flag/{flag_id}")
-        message = outbox.enqueue(session, rung.key.format(id=flag_id), phone, body, from_number=script.sender,
-                                 purpose="escalation")
-        audit(session, None, "escalate", f"flag:{flag_id}",
-              f"{rung.name} of {practice.ods_code} texted after {duration(waited)} ({flag.severity})"
-              + (f"; outbound:{message.id}" if message is not None else "; already queued"))
-        log.warning("%s flag %s escalated to the %s of %s", flag.severity, flag_id, rung.name, practice.ods_code)
-        return message is not None
+        return False
+    # Claim the rung first: only one checker (of however many processes) texts it, and never
+    # once someone has acknowledged the flag.
+    column = getattr(Flag, rung.column)
+    claimed = session.execute(update(Flag).where(Flag.id == flag_id, column.is_(None),
+                                                 Flag.acknowledged_at.is_(None), Flag.resolved_at.is_(None))
+                              .values({rung.column: now})).rowcount
+    if not claimed:
+        return False
+    waited = now - flag.created_at
+    body = escalation_text(rung, flag.severity, practice.name, waited, f"{settings.inbox_link}/flag/{flag_id}")
+    message = outbox.enqueue(session, rung.key.format(id=flag_id), phone, body, from_number=script.sender,
+                             purpose="escalation")
+    audit(session, None, "escalate", f"flag:{flag_id}",
+          f"{rung.name} of {practice.ods_code} texted after {duration(waited)} ({flag.severity})"
+          + (f"; outbound:{message.id}" if message is not None else "; already queued"))
+    log.warning("%s flag %s escalated to the %s of %s", flag.severity, flag_id, rung.name, practice.ods_code)
+    return message is not None
 
 
 def run_forever(settings: Settings, stopping: threading.Event, wake_sender: Callable[[], None],
                 interval: float = CHECK_EVERY_SECONDS) -> None:
-    """The gateway's escalation checker: look now, then every `interval` seconds until `stopping`."""
+    """The background process's escalation checker: look now, then every `interval` seconds until
+    `stopping`."""
     while not stopping.is_set():
         try:
             if escalate_overdue(settings, utcnow()):

@@ -56,7 +56,9 @@ def sla_of(flag: Flag, now: dt.datetime, limits: PracticeLimits) -> tuple[str, s
         late = flag.acknowledged_at > due
         return f"Picked up after {duration(flag.acknowledged_at - flag.created_at)}", "late" if late else "met"
     if now <= due:
-        return f"{duration(due - now)} left ({target})", "due"
+        starts = limits.starts(flag.created_at)
+        when = f"; raised out of hours, counted from {clock(starts)}" if starts != flag.created_at else ""
+        return f"{duration(due - now)} left ({target}{when})", "due"
     suffix = "; second contact texted" if flag.second_escalated_at else \
         "; duty clinician texted" if flag.escalated_at else ""
     return f"OVERDUE by {duration(now - due)}{suffix}", "breached"
@@ -83,7 +85,8 @@ def flag_view(flag: Flag, now: dt.datetime, limits: PracticeLimits, users: dict)
         target=limits.limit(flag.severity).describe(), sla=sla_of(flag, now, limits),
         acknowledged=acknowledged, contacted=contacted, closed=closed, progress=progress,
         owner=acknowledged.get("who", ""), escalated=clock(flag.escalated_at),
-        second_escalated=clock(flag.second_escalated_at), resolved=clock(flag.resolved_at))
+        second_escalated=clock(flag.second_escalated_at), out_of_hours_texted=clock(flag.out_of_hours_texted_at),
+        resolved=clock(flag.resolved_at))
 
 
 def add_flag_routes(bp: Blueprint, web: Web, settings: Settings) -> None:

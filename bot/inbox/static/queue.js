@@ -38,6 +38,7 @@
       tag.className = "tag tag-" + item.priority;
       tag.textContent = item.label;
       tagCell.appendChild(tag);
+      if (item.overnight) { hint(tagCell, "out of hours"); }
       tr.appendChild(tagCell);
       hint(cell(tr, item.kind, "what"), item.category);
       cell(tr, item.evidence, "evidence");
