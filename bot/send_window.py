@@ -21,6 +21,27 @@ OPENING_DEFAULT = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00"
                    "timezone": "Europe/London"}  # the core hours of an English GP practice
 
 
+FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class HoursError(ValueError):
+    """Hours that cannot be read. `field` is the setting (days, start, end, timezone; "" the whole)."""
+
+    def __init__(self, name: str, field: str, problem: str):
+        self.field, self.problem = field, problem
+        super().__init__(f"{name}: {field}: {problem}" if field else f"{name}: {problem}")
+
+
+def _time_of(value: object, name: str, field: str) -> dt.time:
+    if isinstance(value, int):  # YAML reads an unquoted 08:00 as a number of minutes
+        raise HoursError(name, field, f"write the time in quotes, e.g. \"08:00\" (got {value!r})")
+    text = str(value).strip()
+    hours, _, minutes = text.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and int(hours) < 24 and int(minutes) < 60):
+        raise HoursError(name, field, f"{text!r} is not a time of day as HH:MM (24-hour), e.g. \"08:00\"")
+    return dt.time(int(hours), int(minutes))
+
+
 @dataclass(frozen=True)
 class SendWindow:
     days: frozenset[int]
@@ -31,21 +52,30 @@ class SendWindow:
     @classmethod
     def from_config(cls, config: Mapping | None, defaults: Mapping = DEFAULT, name: str = "send_window") -> "SendWindow":
         """Build from a practice script's `send_window` (defaults: Mon-Fri 09:00-17:30 Europe/London)
-        or, with OPENING_DEFAULT and name "opening_hours", its opening hours (Mon-Fri 08:00-18:30)."""
+        or, with OPENING_DEFAULT and name "opening_hours", its opening hours (Mon-Fri 08:00-18:30).
+        HoursError (a ValueError) names the setting that cannot be read."""
         if config is not None and not isinstance(config, Mapping):
-            raise ValueError(f"{name}: must be a mapping with days, start, end (and timezone)")
+            raise HoursError(name, "", "must be a mapping with days, start, end (and timezone)")
+        for key in config or {}:
+            if key not in defaults:
+                raise HoursError(name, str(key), f"unknown setting (known: {', '.join(defaults)})")
         merged = {**defaults, **(config or {})}
+        if not isinstance(merged["days"], (list, tuple)) or not merged["days"]:
+            raise HoursError(name, "days", "days must be a list of day names such as [mon, tue, wed]")
+        days = set()
+        for day in merged["days"]:
+            key = str(day).strip().lower()
+            if key[:3] not in DAY_NAMES or key not in (key[:3], FULL_DAY_NAMES[DAY_NAMES.index(key[:3])]):
+                raise HoursError(name, "days", f"{day!r} is not a day name (mon, tue, wed, thu, fri, sat, sun)")
+            days.add(DAY_NAMES.index(key[:3]))
+        start, end = _time_of(merged["start"], name, "start"), _time_of(merged["end"], name, "end")
         try:
-            if isinstance(merged["days"], str) or not merged["days"]:
-                raise ValueError("days must be a list of day names such as [mon, tue, wed]")
-            days = frozenset(DAY_NAMES.index(str(d).lower()[:3]) for d in merged["days"])
-            start, end = dt.time.fromisoformat(str(merged["start"])), dt.time.fromisoformat(str(merged["end"]))
             zone = ZoneInfo(str(merged["timezone"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{name}: {exc}") from None
+        except (ValueError, KeyError, TypeError):
+            raise HoursError(name, "timezone", f"{merged['timezone']!r} is not a time zone such as Europe/London") from None
         if not start < end:
-            raise ValueError(f"{name}: start must be before end")
-        return cls(days, start, end, zone)
+            raise HoursError(name, "end", "start must be before end")
+        return cls(frozenset(days), start, end, zone)
 
     def next_open(self, now_utc: dt.datetime) -> dt.datetime:
         """The next moment (local, aware) the hours begin after `now_utc`; `now_utc` itself if open."""
