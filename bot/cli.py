@@ -196,7 +196,7 @@ def _new_password(prompt: str = "Password for the new user: ") -> str:
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     from bot.db import session_scope
-    from bot.inbox.auth import AccountError, create_user
+    from bot.inbox.auth import AccountError, create_user, describe_roles, roles_of
     from bot.models import Practice
     from bot.outreach import OutreachError, ensure_practice
     from bot.scripts import ScriptError, script_for
@@ -215,18 +215,19 @@ def cmd_users_add(args: argparse.Namespace) -> int:
                                         f"{settings.practices_dir}") from None
             practices.append(practice)
         try:
-            user = create_user(session, args.username, password, practices,
-                               role="admin" if args.admin else "coordinator", phone=args.phone)
+            user = create_user(session, args.username, password, practices, roles=args.role or ["coordinator"],
+                               admin=args.admin, phone=args.phone)
         except AccountError as exc:
             raise OutreachError(str(exc)) from None
-        done = f"user {user.username} ({user.role}) added for {', '.join(p.ods_code for p in practices)}"
+        done = (f"user {user.username} ({describe_roles(roles_of(user), user.is_admin)}) added for "
+                f"{', '.join(p.ods_code for p in practices)}")
     print(done)
     return 0
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
     from bot.db import session_scope
-    from bot.inbox.auth import throttled_account
+    from bot.inbox.auth import describe_roles, roles_of, throttled_account
     from bot.models import Practice, User, UserPractice, utcnow
 
     with session_scope(load_settings().database_url) as session:
@@ -239,13 +240,14 @@ def cmd_users_list(args: argparse.Namespace) -> int:
             status = "disabled" if user.disabled_at else \
                 "sign-in held back" if throttled_account(session, user.username, now) else \
                 "must choose a new password" if user.must_change_password else "active"
-            print(f"{user.username}\t{user.role}\t{','.join(sorted(codes.get(user.id, [])))}\t{user.phone or '-'}"
+            roles = describe_roles(roles_of(user), user.is_admin)
+            print(f"{user.username}\t{roles}\t{','.join(sorted(codes.get(user.id, [])))}\t{user.phone or '-'}"
                   f"\t{status}")
     return 0
 
 
 def cmd_users_change(args: argparse.Namespace) -> int:
-    """disable, enable, revoke, unlock and set-password: one account change, audited with the OS user."""
+    """disable, enable, revoke, unlock, set-password and roles: one account change, audited with the OS user."""
     from bot.db import session_scope
     from bot.inbox import auth
     from bot.outreach import OutreachError
@@ -265,14 +267,18 @@ def cmd_users_change(args: argparse.Namespace) -> int:
             elif args.users_command == "unlock":
                 auth.clear_attempts(session, user.username)
                 done = f"sign-in attempts against {user.username} cleared"
+            elif args.users_command == "roles":
+                roles = auth.set_roles(session, user, args.roles)
+                done = f"user {user.username} is now {auth.describe_roles(roles, user.is_admin)}"
             else:
                 auth.set_password(session, user, password, by_admin=True)
                 done = f"temporary password set for {user.username}: they must choose their own at the next sign-in"
         except auth.AccountError as exc:
             raise OutreachError(str(exc)) from None
-        action = {"set-password": "reset_password", "revoke": "revoke_sessions",
-                  "unlock": "unlock_user"}.get(args.users_command, f"{args.users_command}_user")
-        auth.audit(session, None, action, f"user:{user.id}", f"by the outreach command, OS user {who}",
+        action = {"set-password": "reset_password", "revoke": "revoke_sessions", "unlock": "unlock_user",
+                  "roles": "set_roles"}.get(args.users_command, f"{args.users_command}_user")
+        what = f"roles {auth.describe_roles(auth.roles_of(user))}; " if args.users_command == "roles" else ""
+        auth.audit(session, None, action, f"user:{user.id}", f"{what}by the outreach command, OS user {who}",
                    source=f"cli:{who}")
     print(done)
     return 0
@@ -513,6 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("username")
     users_add.add_argument("--practice", action="append", required=True, metavar="ODS",
                            help="a practice the user may see (repeat for several)")
+    users_add.add_argument("--role", action="append", choices=["coordinator", "clinician"],
+                           help="what the user works on (repeat for both; default coordinator): a coordinator "
+                                "sees flags, reviews, tasks and conversations, a clinician flags and reviews")
     users_add.add_argument("--admin", action="store_true", help="may also manage users")
     users_add.add_argument("--phone", default=None, metavar="E164", help="phone for escalations, e.g. +447700900002")
     users_add.set_defaults(func=cmd_users_add)
@@ -527,6 +536,11 @@ def build_parser() -> argparse.ArgumentParser:
         change = users.add_parser(name, help=text)
         change.add_argument("username")
         change.set_defaults(func=cmd_users_change)
+    roles = users.add_parser("roles", help="make a user a coordinator, a clinician or both (audited)")
+    roles.add_argument("username")
+    roles.add_argument("roles", nargs="+", choices=["coordinator", "clinician"], metavar="ROLE",
+                       help="coordinator and/or clinician")
+    roles.set_defaults(func=cmd_users_change)
 
     send_due = sub.add_parser("send-due", help="one outreach pass: invitations due now (for cron)")
     send_due.add_argument("--practice", action="append", help="only this ODS code (repeatable)")

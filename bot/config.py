@@ -80,7 +80,13 @@ class Settings:
     inbound_retry_seconds: float = 5.0
     wake_address: str = "127.0.0.1:8002"
     retention_days: int = 365  # message texts and notes older than this are redacted by `outreach purge`
+    inbox_url: str = ""  # where staff open the inbox (escalation texts link to it); "" = PUBLIC_BASE_URL/inbox
     extra: dict = field(default_factory=dict)
+
+    @property
+    def inbox_link(self) -> str:
+        """The inbox's address as staff reach it, for the links in escalation texts."""
+        return (self.inbox_url or self.public_base_url.rstrip("/") + "/inbox").rstrip("/")
 
     @property
     def rasa_urls(self) -> list[str]:
@@ -113,6 +119,9 @@ def load_settings() -> Settings:
     public = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
     if not public.startswith(("http://", "https://")):
         raise ConfigError(f"PUBLIC_BASE_URL must start with http:// or https://, got {public!r}")
+    inbox = env("INBOX_URL", "").strip()
+    if inbox and not inbox.startswith(("http://", "https://")):
+        raise ConfigError(f"INBOX_URL must start with http:// or https://, got {inbox!r}")
     return Settings(
         database_url=env("DATABASE_URL", default_db),
         twilio_account_sid=env("TWILIO_ACCOUNT_SID", ""),
@@ -130,4 +139,5 @@ def load_settings() -> Settings:
         inbound_retry_seconds=_float("INBOUND_RETRY_SECONDS", 5.0),
         wake_address=_address("WAKE_ADDRESS", "127.0.0.1:8002"),
         retention_days=_days("RETENTION_DAYS", 365),
+        inbox_url=inbox,
     )

@@ -187,8 +187,9 @@ class Outcome(Base):
 
 
 class Flag(Base):
-    """A red flag or safeguarding concern found in a patient's text. It hands the conversation to a
-    human at once; `acknowledged_at` is when a person first took it."""
+    """A red flag or safeguarding concern found in a patient's text, or a review. It hands the
+    conversation to a human at once. Its owner is the person who acknowledged (took) it; contacting
+    the patient and closing are recorded with who and when too (bot/records.py)."""
 
     __tablename__ = "flags"
     id = Column(Integer, primary_key=True)
@@ -203,8 +204,14 @@ class Flag(Base):
     source = Column(String(20), nullable=False, default="rules")
     created_at = Column(DateTime, default=utcnow, nullable=False)
     acknowledged_at = Column(DateTime, nullable=True)
-    escalated_at = Column(DateTime, nullable=True)
+    acknowledged_by = Column(Integer, ForeignKey("users.id"), nullable=True)  # the owner
+    contacted_at = Column(DateTime, nullable=True)  # first contact with the patient recorded
+    contacted_by = Column(Integer, ForeignKey("users.id"), nullable=True)
+    escalated_at = Column(DateTime, nullable=True)  # past its limit: the duty clinician texted
+    second_escalated_at = Column(DateTime, nullable=True)  # still not acknowledged: the second contact texted
+    out_of_hours_texted_at = Column(DateTime, nullable=True)  # raised while closed: the out-of-hours contact texted
     resolved_at = Column(DateTime, nullable=True)
+    resolved_by = Column(Integer, ForeignKey("users.id"), nullable=True)
 
 
 class SafetyLabel(Base):
@@ -238,13 +245,16 @@ class Task(Base):
 
 
 class User(Base):
-    """A coordinator or administrator of the web inbox. Passwords are stored only as scrypt hashes."""
+    """A user of the web inbox: a coordinator, a clinician or both (bot/inbox/auth.py StaffRole), and
+    separately perhaps an administrator (manages users). Passwords are stored only as scrypt hashes."""
 
     __tablename__ = "users"
     id = Column(Integer, primary_key=True)
     username = Column(String(100), unique=True, nullable=False)
     password_hash = Column(String(300), nullable=False)
-    role = Column(String(20), nullable=False, default="coordinator")  # coordinator | admin
+    is_coordinator = Column(Boolean, nullable=False, default=True)  # flags, reviews, tasks, conversations
+    is_clinician = Column(Boolean, nullable=False, default=False)   # flags and reviews
+    is_admin = Column(Boolean, nullable=False, default=False)       # may manage users
     phone = Column(String(20), nullable=True)  # for escalations, E.164
     disabled_at = Column(DateTime, nullable=True)  # set: cannot sign in, sessions revoked (kept for the audit log)
     must_change_password = Column(Boolean, nullable=False, default=False)  # after an administrator's reset

@@ -28,3 +28,15 @@ def normalise_mobile(raw: str, region: str = "GB") -> str:
     if phonenumbers.number_type(number) not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
         raise PhoneError(f"{raw!r} is not a mobile number (needs a phone call, not a text)")
     return e164
+
+
+def normalise_uk_mobile(raw: str) -> str:
+    """A UK (+44) mobile in E.164 for staff texts (escalation and out-of-hours contacts), or
+    PhoneError naming the problem."""
+    try:
+        number = phonenumbers.parse(str(raw), "GB")
+    except phonenumbers.NumberParseException:
+        raise PhoneError(f"{raw!r} is not a phone number") from None
+    if number.country_code != 44:
+        raise PhoneError(f"{raw!r} is not a UK number (+44 or 0...)")
+    return normalise_mobile(str(raw))

@@ -22,6 +22,7 @@ from bot.concerns import parse_areas, parse_score
 from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
+from bot.inbox import escalation
 from bot.keywords import Keyword, classify_keyword, is_opt_in_for
 from bot.models import Conversation, InboundMessage, OutboundMessage, Patient, Practice, utcnow
 from bot.review import REVIEW
@@ -336,10 +337,15 @@ class Processor:
         outbox.enqueue(session, f"in:{message.id}:safety", message.from_number,
                        script.render(text_name, helpline=helpline, next_contact=next_contact), conversation=conversation,
                        from_number=script.sender, in_reply_to_id=message.id, purpose="safety_net")
-        records.raise_flag(session, practice_id=practice.id if practice else None, patient_id=message.patient_id,
-                           conversation=conversation, inbound_message_id=message.id, kind=flag.kind,
-                           severity=flag.severity, category=flag.category, evidence="; ".join(flag.evidence),
-                           source=_source_of(flag))
+        raised = records.raise_flag(session, practice_id=practice.id if practice else None,
+                                    patient_id=message.patient_id, conversation=conversation,
+                                    inbound_message_id=message.id, kind=flag.kind, severity=flag.severity,
+                                    category=flag.category, evidence="; ".join(flag.evidence), source=_source_of(flag))
+        try:
+            with session.begin_nested():  # the practice is closed: its out-of-hours contact, at once
+                escalation.notify_out_of_hours(session, self.settings, raised, script, utcnow())
+        except Exception:  # the escalation checker tries again; never hold back the safety net
+            log.exception("inbound %s: the out-of-hours contact could not be queued", message.id)
         log.warning("inbound %s flagged %s/%s", message.id, flag.kind, flag.severity)
         if was_running and conversation is not None:
             return FlagRaised(conversation.id, conversation.public_id)

@@ -3,7 +3,8 @@ who has the conversation (the bot or a human). Used by the gateway and the custo
 """
 from __future__ import annotations
 
-from typing import Optional
+import datetime as dt
+from typing import Iterable, Optional
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -85,6 +86,63 @@ def raise_flag(session: Session, *, practice_id: Optional[int], patient_id: Opti
     create_task(session, f"flag_{kind}", detail, practice_id, conversation, patient_id, inbound_message_id)
     session.flush()
     return flag
+
+
+def acknowledge_flags(session: Session, flag_ids: Iterable[int], user_id: Optional[int], now: dt.datetime) -> int:
+    """A person takes (acknowledges) flags: they become the owner of each one nobody had taken.
+    Stops the escalation ladder. Returns how many were newly acknowledged."""
+    ids = list(flag_ids)
+    if not ids:
+        return 0
+    return session.execute(update(Flag).where(Flag.id.in_(ids), Flag.acknowledged_at.is_(None))
+                           .values(acknowledged_at=now, acknowledged_by=user_id)
+                           .execution_options(synchronize_session="fetch")).rowcount or 0
+
+
+def record_contact(session: Session, flag_ids: Iterable[int], user_id: Optional[int], now: dt.datetime) -> int:
+    """A person contacted the patient about open flags (a reply by text, or a call they record).
+    The first contact counts; a flag nobody had acknowledged is acknowledged by them too."""
+    ids = list(flag_ids)
+    if not ids:
+        return 0
+    acknowledge_flags(session, ids, user_id, now)
+    return session.execute(update(Flag).where(Flag.id.in_(ids), Flag.contacted_at.is_(None),
+                                              Flag.resolved_at.is_(None))
+                           .values(contacted_at=now, contacted_by=user_id)
+                           .execution_options(synchronize_session="fetch")).rowcount or 0
+
+
+def close_flags(session: Session, flag_ids: Iterable[int], user_id: Optional[int], now: dt.datetime) -> tuple[int, int]:
+    """A person closes (resolves) flags: acknowledged by them if nobody had, closed with who and when,
+    and each flag's own task done. Returns (flags closed, tasks closed)."""
+    ids = list(flag_ids)
+    if not ids:
+        return 0, 0
+    acknowledge_flags(session, ids, user_id, now)
+    messages = list(session.scalars(select(Flag.inbound_message_id).where(Flag.id.in_(ids),
+                                                                        Flag.resolved_at.is_(None))))
+    closed = session.execute(update(Flag).where(Flag.id.in_(ids), Flag.resolved_at.is_(None))
+                             .values(resolved_at=now, resolved_by=user_id)
+                             .execution_options(synchronize_session="fetch")).rowcount or 0
+    tasks = 0
+    if messages:
+        tasks = session.execute(update(Task).where(Task.inbound_message_id.in_(messages), Task.status == "open")
+                                .values(status="done", closed_at=now)
+                                .execution_options(synchronize_session="fetch")).rowcount or 0
+    return closed, tasks
+
+
+def close_conversation_tasks(session: Session, conversation_id: int, now: dt.datetime) -> int:
+    """Every open task of a conversation done (a coordinator resolved it); returns how many."""
+    return session.execute(update(Task).where(Task.conversation_id == conversation_id, Task.status == "open")
+                           .values(status="done", closed_at=now)
+                           .execution_options(synchronize_session="fetch")).rowcount or 0
+
+
+def open_flag_ids(session: Session, conversation_id: int) -> list[int]:
+    """The flags of a conversation nobody has closed yet."""
+    return list(session.scalars(select(Flag.id).where(Flag.conversation_id == conversation_id,
+                                                      Flag.resolved_at.is_(None)).order_by(Flag.id)))
 
 
 def hand_over(session: Session, conversation: Conversation, reason: str) -> None:

@@ -37,7 +37,8 @@ def _port(name: str, default: int) -> int:
 
 
 def _demo_coordinator(database_url: str) -> str:
-    """A coordinator of both example practices for the local inbox, with a fresh password each run."""
+    """A coordinator and clinician (and administrator) of both example practices for the local inbox,
+    with a fresh password each run."""
     from sqlalchemy import select
 
     from bot.db import session_scope
@@ -51,7 +52,7 @@ def _demo_coordinator(database_url: str) -> str:
         practices = [ensure_practice(session, s) for s in load_all(PROJECT_ROOT / "practices").values()]
         user = session.scalar(select(User).where(User.username == "demo"))
         if user is None:
-            create_user(session, "demo", password, practices, role="admin")
+            create_user(session, "demo", password, practices, roles=("coordinator", "clinician"), admin=True)
         else:
             set_password(session, user, password, by_admin=False)
             set_disabled(session, user, False)

@@ -16,12 +16,15 @@ import yaml
 from jinja2 import meta
 
 from bot.concerns import AREAS
-from bot.send_window import OPENING_DEFAULT, SendWindow
+from bot.phones import PhoneError, normalise_uk_mobile
+from bot.flag_limits import DEFAULT_LIMITS, EscalationContacts, PracticeLimits, Severity, TimeLimit
+from bot.send_window import DEFAULT as SEND_DEFAULT, OPENING_DEFAULT, HoursError, SendWindow
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
 KNOWN_KEYS = {"ods_code", "name", "phone", "sender", "contact", "callback_days", "not_monitored",
               "codes", "messages", "oncology_helpline", "duty_clinician_phone", "send_window", "roles",
-              "routing", "languages", "opening_hours"}
+              "routing", "languages", "opening_hours", "time_limits", "second_contact_phone",
+              "second_contact_after", "out_of_hours_contact"}
 LANGUAGE_KEYS = {"not_monitored", "messages"}
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1, as the register's preferred_language
 CONTACT_KEYS = {"name", "role"}
@@ -32,6 +35,15 @@ TURN_PLACEHOLDERS = {"area", "role", "options", "appointment"}
 # (the practice's opening_hours); "soon" where no time is known (previews).
 PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored", "helpline",
                 "next_contact"} | TURN_PLACEHOLDERS
+
+# Every safety-net text bot/processor.py safety_net_message can choose, one per kind of flag: a
+# practice may reword each one but never leave one out (tests/test_script_load_errors.py checks the
+# processor chooses no other).
+SAFETY_NET_MESSAGES = ("safety_999", "safety_sepsis_treatment", "safety_sepsis_unknown", "safety_same_hour",
+                       "safety_bleeding", "safety_clinical_treatment", "safety_clinical", "safety_suicide",
+                       "safety_domestic", "safety_at_risk", "safety_safeguarding", "safety_review")
+# Phones texted about flags (bot/inbox/escalation.py): UK mobiles.
+CONTACT_PHONES = ("duty_clinician_phone", "second_contact_phone", "out_of_hours_contact")
 
 SLOT_KINDS = {"phone": "phone call", "video": "video call", "face_to_face": "at the practice"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -113,6 +125,27 @@ class PracticeScript:
         """When a person at the practice can act on a flag (default Mon-Fri 08:00-18:30, never on a
         bank holiday)."""
         return SendWindow.from_config(self.data.get("opening_hours"), OPENING_DEFAULT, "opening_hours")
+
+    def flag_limits(self, urgent_default: Optional[TimeLimit] = None) -> PracticeLimits:
+        """How long each severity of flag may wait for a person here (bot/flag_limits.py), in the
+        practice's opening hours. `urgent_default` (ESCALATION_MINUTES) applies when the script sets
+        no urgent limit of its own."""
+        limits = dict(DEFAULT_LIMITS)
+        if urgent_default is not None:
+            limits[Severity.URGENT] = urgent_default
+        for severity, text in (self.data.get("time_limits") or {}).items():
+            limits[Severity(severity)] = TimeLimit.parse(text)
+        return PracticeLimits(limits, self.opening_hours)
+
+    @property
+    def contacts(self) -> EscalationContacts:
+        """The phones flags escalate to (bot/inbox/escalation.py), E.164."""
+        def phone(key: str) -> str:
+            raw = str(self.data.get(key) or "").strip()
+            return normalise_uk_mobile(raw) if raw else ""  # checked at load
+        after = self.data.get("second_contact_after")
+        return EscalationContacts(phone("duty_clinician_phone"), phone("second_contact_phone"),
+                                  TimeLimit.parse(after) if after else TimeLimit(15.0), phone("out_of_hours_contact"))
 
     @property
     def routing(self) -> Mapping[str, Any]:
@@ -278,6 +311,34 @@ def _check_roles_and_routing(data: Mapping[str, Any], fail) -> None:
             raise fail(f"{routing[field]!r} is not one of this practice's roles ({', '.join(roles)})", "routing", field)
 
 
+def _check_safety_nets(messages: Any, known: Mapping[str, Any], fail) -> None:
+    """Every kind of flag has its safety-net text: none may be left out or empty."""
+    if not isinstance(messages, Mapping):
+        raise fail("must be a mapping of message name to text", "messages")
+    for name in SAFETY_NET_MESSAGES:
+        if name not in known:
+            raise ScriptError(f"{DEFAULT_SCRIPT}:1: messages.{name}: missing: every kind of flag needs its "
+                              "safety-net text")
+        if not isinstance(messages.get(name), str) or not messages[name].strip():
+            raise fail("is required: the safety-net text of this kind of flag (leave it out to use the default "
+                       "wording, never empty)", "messages", name)
+
+
+def _check_time_limits(limits: Any, fail) -> None:
+    """time_limits: severity -> "15 minutes" / "2 working hours" / "end of working day"."""
+    if limits is None:
+        return
+    if not isinstance(limits, Mapping):
+        raise fail("must be a mapping of severity (urgent, soon, review) to a time limit", "time_limits")
+    for severity, text in limits.items():
+        if str(severity) not in {s.value for s in Severity}:
+            raise fail("unknown severity (known: urgent, soon, review)", "time_limits", str(severity))
+        try:
+            TimeLimit.parse(text)
+        except ValueError as exc:
+            raise fail(str(exc), "time_limits", str(severity)) from None
+
+
 def load_script(path: Path) -> PracticeScript:
     """Load and validate one practice file. Raises ScriptError naming file, line and field."""
     text = path.read_text(encoding="utf-8")
@@ -304,14 +365,27 @@ def load_script(path: Path) -> PracticeScript:
     for key in data["contact"]:
         if key not in CONTACT_KEYS:
             raise fail("unknown contact setting (known: name, role)", "contact", str(key))
-    try:
-        SendWindow.from_config(data.get("send_window"))
-    except ValueError as exc:
-        raise fail(str(exc).removeprefix("send_window: "), "send_window") from None
-    try:
-        SendWindow.from_config(data.get("opening_hours"), OPENING_DEFAULT, "opening_hours")
-    except ValueError as exc:
-        raise fail(str(exc).removeprefix("opening_hours: "), "opening_hours") from None
+    for name, hours in (("send_window", SEND_DEFAULT), ("opening_hours", OPENING_DEFAULT)):
+        try:
+            SendWindow.from_config(data.get(name), hours, name)
+        except HoursError as exc:
+            raise fail(exc.problem, name, *([exc.field] if exc.field else [])) from None
+    _check_time_limits(data.get("time_limits"), fail)
+    for key in CONTACT_PHONES:
+        if data.get(key) not in (None, ""):
+            try:
+                normalise_uk_mobile(data[key])
+            except PhoneError as exc:
+                raise fail(f"{exc}: flags are texted to it, so it must be a UK mobile, e.g. \"+447700900002\"",
+                           key) from None
+    _check_safety_nets(data.get("messages"), defaults["messages"], fail)
+    if data.get("second_contact_after") is not None:
+        try:
+            after = TimeLimit.parse(data["second_contact_after"])
+        except ValueError as exc:
+            raise fail(str(exc), "second_contact_after") from None
+        if after.working or after.end_of_day:
+            raise fail("must be clock time, e.g. \"15 minutes\"", "second_contact_after")
     if not isinstance(data["callback_days"], int) or data["callback_days"] < 0:
         raise fail("must be a whole number of days", "callback_days")
     _check_roles_and_routing(data, fail)

@@ -30,7 +30,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.fake_twilio import FakeTwilio
 from bot.inbox import auth
-from bot.inbox.escalation import ESCALATION_TEXT, escalate_overdue
+from bot.inbox.escalation import DUTY_CLINICIAN, escalate_overdue, escalation_text
 from bot import booking, records
 from bot.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, LoginAttempt, Note, OutboundMessage,
                         Outcome, Patient, Practice, SafetyLabel, Task, User, WebSession, utcnow)
@@ -149,10 +149,14 @@ def password_hash() -> str:
 
 
 def new_user(db: str, practice_ids: list[int], role: str = "coordinator", name: Optional[str] = None) -> str:
+    """A user of those practices. `role`: "coordinator", "clinician", "coordinator,clinician", or
+    "admin" (an administrator who is a coordinator)."""
     username = name or f"user{uuid.uuid4().hex[:10]}"
+    admin = role == "admin"
     with session_scope(db) as session, mock.patch.object(auth, "hash_password", lambda _password: password_hash()):
         practices = session.scalars(select(Practice).where(Practice.id.in_(practice_ids))).all()
-        auth.create_user(session, username, PASSWORD, practices, role=role)
+        auth.create_user(session, username, PASSWORD, practices, roles=["coordinator"] if admin else role.split(","),
+                         admin=admin)
     return username
 
 
@@ -347,7 +351,7 @@ def test_users_are_added_and_listed_with_the_command(inbox):
     assert admin.returncode == 0, admin.stderr
     listed = cli(inbox, "users", "list").stdout
     assert "cora\tcoordinator\tY00001,Y00002\t+447700900009" in listed
-    assert "ada\tadmin\tY00001\t-" in listed
+    assert "ada\tcoordinator,admin\tY00001\t-" in listed
     with session_scope(inbox.db) as session:
         stored = session.scalar(select(User.password_hash).where(User.username == "cora"))
     assert stored.startswith(f"scrypt${auth.SCRYPT_N}$8$1$") and PASSWORD not in stored
@@ -775,7 +779,8 @@ def test_the_queue_puts_urgent_flags_first_then_soon_then_the_rest_oldest_first(
     assert first["evidence"] == "temperature of 38; shivering" and first["waiting"] == "20 min"
     assert first["sla"].startswith("OVERDUE by 5 min") and "duty clinician texted" in first["sla"]
     assert re.fullmatch(r"(9|10) min left \(pick up within 15 min\)", data["items"][1]["sla"])
-    assert data["items"][2]["sla"].endswith("(pick up today)") or data["items"][2]["sla"].startswith("OVERDUE")
+    # Soon: 2 working hours by default (the practice has no script), counted in the default opening hours.
+    assert re.fullmatch(r"1 h (9|10) min left \(pick up within 2 working hours\)", data["items"][2]["sla"])
     assert data["items"][4]["kind"] == "Conversation handed over" and data["items"][4]["waiting"] == "1 h 30 min"
     # The flags' own tasks are not listed twice; links carry only opaque ids.
     assert len(data["items"]) == 7
@@ -931,11 +936,13 @@ def test_the_conversation_page_shows_the_check_in_routing_and_appointment(inbox)
 
 def test_the_gateway_escalates_a_flag_left_unpicked_since_before_it_started(inbox):
     text = inbox.fake.wait_for_messages(1, to=DUTY_Y00001, timeout=30)[0]
-    assert text["body"] == ESCALATION_TEXT.format(practice="Riverside Surgery", minutes=20)
-    assert text["from"] == PRACTICE_NUMBER
     with session_scope(inbox.db) as session:
         flag = session.scalar(select(Flag).where(Flag.category == "breathing"))
         assert flag.escalated_at is not None
+    assert text["body"] == escalation_text(DUTY_CLINICIAN, "urgent", "Riverside Surgery", dt.timedelta(minutes=20),
+                                           f"{inbox.stack.gateway_url}/inbox/flag/{flag.id}")
+    assert text["from"] == PRACTICE_NUMBER
+    with session_scope(inbox.db) as session:
         assert session.scalar(select(AuditEntry.action).where(AuditEntry.target == f"flag:{flag.id}")) == "escalate"
 
 
@@ -960,7 +967,7 @@ def test_escalate_overdue_texts_the_duty_clinician_once_per_unpicked_urgent_flag
     overdue_other_practice = flag(y2, 40)
     young = flag(y1, 14)                                         # not yet 15 minutes
     flag(y1, 30, acknowledged_at=now)                            # picked up
-    flag(y1, 30, severity="soon")                                # not urgent
+    soon = flag(y1, 30, severity="soon")                         # 2 working hours
     flag(y1, 30, resolved_at=now, acknowledged_at=now)           # done
 
     assert escalate_overdue(settings, now) == 2
@@ -969,10 +976,12 @@ def test_escalate_overdue_texts_the_duty_clinician_once_per_unpicked_urgent_flag
     assert sender.send_due() == 2
     texts = fake_twilio.wait_for_messages(2)
     assert sorted((m["to"], m["from"], m["body"]) for m in texts) == sorted([
-        (DUTY_Y00001, PRACTICE_NUMBER, "URGENT: a patient safety flag at Riverside Surgery has not been picked up "
-                                       "for 16 minutes. Please open the coordinator inbox now."),
-        (DUTY_Y00002, SENDER_Y00002, "URGENT: a patient safety flag at Hillside Medical Centre has not been picked "
-                                     "up for 40 minutes. Please open the coordinator inbox now."),
+        (DUTY_Y00001, PRACTICE_NUMBER, "URGENT: a patient safety flag (urgent) at Riverside Surgery has not been "
+                                       "picked up within its time limit (16 min so far). Please open the inbox now: "
+                                       f"http://127.0.0.1:8000/inbox/flag/{overdue}"),
+        (DUTY_Y00002, SENDER_Y00002, "URGENT: a patient safety flag (urgent) at Hillside Medical Centre has not been "
+                                     "picked up within its time limit (40 min so far). Please open the inbox now: "
+                                     f"http://127.0.0.1:8000/inbox/flag/{overdue_other_practice}"),
     ])
     with session_scope(db) as session:
         escalated = session.scalars(select(Flag.id).where(Flag.escalated_at.is_not(None)).order_by(Flag.id)).all()
@@ -985,12 +994,17 @@ def test_escalate_overdue_texts_the_duty_clinician_once_per_unpicked_urgent_flag
         assert sorted(a.target for a in audits) == sorted([f"flag:{overdue}", f"flag:{overdue_other_practice}"])
     # Later the young flag is overdue too: it alone is escalated, and still nothing twice.
     assert escalate_overdue(settings, now + dt.timedelta(minutes=2)) == 1
-    assert escalate_overdue(settings, now + dt.timedelta(hours=3)) == 0
+    assert escalate_overdue(settings, now + dt.timedelta(minutes=3)) == 0
     assert sender.send_due() == 1
-    assert fake_twilio.wait_for_messages(3)[-1]["body"] == ESCALATION_TEXT.format(practice="Riverside Surgery",
-                                                                                  minutes=16)
+    assert fake_twilio.wait_for_messages(3)[-1]["body"] == escalation_text(
+        DUTY_CLINICIAN, "urgent", "Riverside Surgery", dt.timedelta(minutes=16), f"http://127.0.0.1:8000/inbox/flag/{young}")
+    # The soon flag climbs at its own limit, 2 working hours after it was raised (Monday 12:00).
+    assert escalate_overdue(settings, now + dt.timedelta(minutes=89)) == 0
+    assert escalate_overdue(settings, now + dt.timedelta(minutes=90)) == 1
+    assert escalate_overdue(settings, now + dt.timedelta(hours=3)) == 0
     with session_scope(db) as session:
         assert session.get(Flag, young).escalated_at == now + dt.timedelta(minutes=2)
+        assert session.get(Flag, soon).escalated_at == now + dt.timedelta(minutes=90)
 
 
 def test_the_escalation_limit_comes_from_escalation_minutes(settings, tmp_path, monkeypatch):

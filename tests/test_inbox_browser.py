@@ -227,3 +227,57 @@ def test_an_administrator_resets_a_password_and_the_user_chooses_their_own(inbox
         assert page.dialogs == []
     finally:
         admin_context.close()
+
+
+def test_a_clinician_acknowledges_records_contact_and_closes_a_flag(inbox, page):
+    """A clinician's day in Chromium: only the flags of their practice in the queue, with the time left;
+    acknowledging makes them the owner, recording the contact and closing are shown with who and how
+    long after, in the conversation and in the live queue; nothing else of the practice is theirs."""
+    practice = new_practice(inbox.db)
+    chat = new_conversation(inbox.db, practice, first_name="Robin", last_name="Example")
+    flag_id = new_flag(inbox.db, chat, practice, "I have a temperature of 38.4 and feel shivery",
+                       category="neutropenic_sepsis", evidence="temperature of 38.4; shivery", age=4 * MINUTE)
+    new_task(inbox.db, practice, new_conversation(inbox.db, practice, first_name="Tasked"), age=30 * MINUTE)
+    username = new_user(inbox.db, [practice], role="clinician")
+    sign_in(page, inbox, username)
+
+    rows = page.locator("#queue-rows tr")
+    expect(rows).to_have_count(1)  # the coordinator's task is not a clinician's
+    expect(rows.first).to_have_attribute("data-key", f"flag:{flag_id}")
+    expect(rows.first.locator(".sla")).to_contain_text("min left (pick up within 15 min)")
+    expect(page.get_by_role("link", name="Tasks")).to_have_count(0)
+    rows.first.get_by_role("link", name="Open").click()
+    expect(page).to_have_url(re.compile(rf"/inbox/c/{chat.public_id}$"))
+    flag_box = page.locator(f"#flag-{flag_id}")
+    expect(flag_box).to_contain_text("pick up within 15 min, by")
+
+    flag_box.get_by_role("button", name="Acknowledge this flag").click()
+    expect(page.get_by_role("status")).to_have_text("Flag taken: you are its owner.")
+    expect(flag_box).to_contain_text(re.compile(rf"by {username} \(after [45] min\)"))
+    flag_box.get_by_role("button", name="Patient contacted").click()
+    expect(page.get_by_role("status")).to_have_text("Contact with the patient recorded.")
+    expect(flag_box.get_by_role("button", name="Patient contacted")).to_have_count(0)
+
+    page.get_by_role("link", name="Back to the queue").click()
+    expect(rows.first.locator(".sla")).to_have_text(re.compile(r"Picked up after [45] min"))
+    expect(rows.first.locator(".taken")).to_contain_text(
+        re.compile(rf"{username}acknowledged by {username} after [45] min; patient contacted by {username} after"))
+    before = page.locator("#queue-updated").inner_text()
+    expect(page.locator("#queue-updated")).not_to_have_text(before, timeout=15_000)  # the live refresh keeps it
+    expect(rows.first.locator(".taken")).to_contain_text(f"patient contacted by {username}")
+    page.screenshot(path="/tmp/inbox-clinician-queue.png", full_page=True)
+
+    rows.first.get_by_role("link", name="Open").click()
+    flag_box.get_by_role("button", name="Close this flag").click()
+    expect(page.get_by_role("status")).to_have_text("Flag closed.")
+    expect(flag_box).to_contain_text(re.compile(rf"Closed.*by {username} \(after [45] min\)", re.S))
+    expect(flag_box.get_by_role("button")).to_have_count(0)
+    page.screenshot(path="/tmp/inbox-clinician-flag.png", full_page=True)
+    page.get_by_role("link", name="Back to the queue").click()
+    expect(page.get_by_text("Nothing is waiting.")).to_be_visible()
+    with session_scope(inbox.db) as session:
+        flag = session.get(Flag, flag_id)
+        owner = flag.acknowledged_by
+        assert owner is not None and flag.contacted_by == owner and flag.resolved_by == owner
+        assert flag.acknowledged_at <= flag.contacted_at <= flag.resolved_at
+    assert page.dialogs == []

@@ -4,7 +4,7 @@ password, end sessions, clear sign-in attempts).
 
 GET  /inbox/login, POST /inbox/login, POST /inbox/logout
 GET  /inbox/account; POST /inbox/account/password, /inbox/account/signout-others
-GET  /inbox/users; POST /inbox/users (add), /inbox/users/<id>/{unlock,disable,enable,revoke,password}
+GET  /inbox/users; POST /inbox/users (add), /inbox/users/<id>/{unlock,disable,enable,revoke,password,roles}
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from bot.inbox.web import ACCOUNT_PAGE, CSRF_ERROR, PREFIX, Scope, Web, field_of
 from bot.models import Practice, User, UserPractice, WebSession
 
 MAX_ROW_ID = 2 ** 63 - 1
-USER_ACTIONS = ("unlock", "disable", "enable", "revoke", "password")
+USER_ACTIONS = ("unlock", "disable", "enable", "revoke", "password", "roles")
 ACCOUNT_MESSAGES = {
     "must_change": "An administrator has set a temporary password for you. Choose your own to go on.",
     "password_changed": "Your password is changed. Your other sessions have ended.",
@@ -35,7 +35,17 @@ ACCOUNT_MESSAGES = {
     "revoked": "Every session of this user has ended.",
     "password_reset": "Temporary password set. The user must choose their own at their next sign-in; "
                       "their sessions have ended.",
+    "roles_set": "Roles changed. The user sees the change at their next page.",
 }
+
+
+def roles_of_form(request: Request) -> list[str]:
+    """The roles ticked on a users form (checkboxes named "role")."""
+    try:
+        values = request.form.getlist("role") or []
+    except Exception:  # a body that is not a form
+        values = []
+    return [value for value in values if isinstance(value, str)]
 
 
 def add_account_routes(bp: Blueprint, web: Web) -> None:
@@ -157,12 +167,15 @@ def add_account_routes(bp: Blueprint, web: Web) -> None:
         open_sessions = dict(session.execute(select(WebSession.user_id, func.count()).where(
             WebSession.expires_at > scope.now).group_by(WebSession.user_id)).all())
         users = [dict(user=u, practices=sorted(links.get(u.id, [])), sessions=open_sessions.get(u.id, 0),
+                      roles={role.value for role in auth.roles_of(u)},
                       throttled=auth.throttled_account(session, u.username, scope.now),
                       disabled=u.disabled_at is not None, myself=u.id == scope.viewer.user_id)
                  for u in session.scalars(select(User).order_by(User.username))]
         return web.render("users.html", status=status, viewer=scope.viewer, users=users, practices=practices,
                           error=error, notice=notice, min_length=auth.MIN_PASSWORD_LENGTH,
-                          form=form or {"username": "", "phone": "", "role": "coordinator", "practices": []})
+                          roles=[role.value for role in auth.StaffRole],
+                          form=form or {"username": "", "phone": "", "roles": ["coordinator"], "admin": False,
+                                        "practices": []})
 
     @bp.get("/users", name="inbox_users")
     @web.guarded(admin=True)
@@ -178,16 +191,17 @@ def add_account_routes(bp: Blueprint, web: Web) -> None:
         except (ValueError, TypeError):
             chosen = []
         username, phone = field_of(request, "username"), field_of(request, "phone")
-        role = field_of(request, "role") or "coordinator"
-        form = {"username": username, "phone": phone, "role": role, "practices": chosen}
+        roles, admin = roles_of_form(request), field_of(request, "admin") == "yes"
+        form = {"username": username, "phone": phone, "roles": roles, "admin": admin, "practices": chosen}
         practices = scope.session.scalars(select(Practice).where(Practice.id.in_(chosen))).all() if chosen else []
         try:
             with scope.session.begin_nested():
                 user = auth.create_user(scope.session, username, field_of(request, "password"), practices,
-                                        role=role, phone=phone)
+                                        roles=roles, admin=admin, phone=phone)
         except auth.AccountError as exc:
             return users_view(scope, status=400, error=f"The user was not added: {exc}.", form=form)
-        scope.audit("add_user", f"user:{user.id}", f"role {user.role}; practices {sorted(p.id for p in practices)}")
+        scope.audit("add_user", f"user:{user.id}", f"roles {auth.describe_roles(auth.roles_of(user), user.is_admin)}; "
+                                                   f"practices {sorted(p.id for p in practices)}")
         return redirect(f"{PREFIX}/users?done=user_added", status=303)
 
     def other_user(scope: Scope, user_id: int) -> Optional[User]:
@@ -214,6 +228,14 @@ def add_account_routes(bp: Blueprint, web: Web) -> None:
             ended = auth.revoke_sessions(scope.session, user.id)
             scope.audit("revoke_sessions", f"user:{user.id}", f"{ended} sessions ended")
             return redirect(f"{PREFIX}/users?done=revoked", status=303)
+        if action == "roles":
+            try:
+                with scope.session.begin_nested():
+                    roles = auth.set_roles(scope.session, user, roles_of_form(request))
+            except auth.AccountError as exc:
+                return users_view(scope, 400, f"The roles of {user.username} were not changed: {exc}.")
+            scope.audit("set_roles", f"user:{user.id}", f"roles {auth.describe_roles(roles)}")
+            return redirect(f"{PREFIX}/users?done=roles_set", status=303)
         try:
             with scope.session.begin_nested():
                 auth.set_password(scope.session, user, field_of(request, "password"), by_admin=True)

@@ -4,7 +4,8 @@ GET  /inbox/                  the queue: unresolved flags, conversations handed 
 GET  /inbox/queue.json        the same queue for the page's 3-second refresh (static/queue.js)
 GET  /inbox/c/<public_id>     one conversation: transcript, flags, tasks, outcomes, notes, actions
 POST /inbox/c/<public_id>/{take,reply,handback,resolve,note}
-GET  /inbox/flag/<id>         a flag with no conversation; POST .../take, .../resolve
+GET  /inbox/flag/<id>         a flag with no conversation; POST .../take, .../contacted, .../resolve
+                              (bot/inbox/flags.py: time limits, owners and how long each step took)
 GET  /inbox/tasks             open tasks; POST /inbox/tasks/<id>/done
 GET  /inbox/report[?year=Y]   CAN005 figures of the user's practices (an admin: every practice), counts only
 Sign-in, a user's own account and the administrators' users page: bot/inbox/accounts.py.
@@ -30,16 +31,15 @@ from uuid import uuid4
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json, redirect, text
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bot import booking, outbox, records, reporting, safety_feedback
-from bot.clock import london_day_start_utc, to_london
 from bot.concerns import AREAS
 from bot.config import Settings
 from bot.inbox import auth
 from bot.inbox.accounts import add_account_routes
-from bot.inbox.web import PREFIX, Scope, Web, field_of
-from bot.inbox.escalation import escalation_minutes
+from bot.inbox.flags import FLAG_MESSAGES, LimitsOf, add_flag_routes, flag_view, limits_by_practice
+from bot.inbox.web import PREFIX, Scope, Web, clock, duration, field_of, humanise, row_of, visible
 from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage, Note,
                         OutboundMessage, Outcome, Patient, Practice, RoutingDecision, SafetyLabel, Task, User)
 from bot.scripts import ScriptError, script_for
@@ -88,57 +88,8 @@ DONE_MESSAGES = {
     "noted": "Note added.",
     "labelled": "Thank you: the text is marked for the clinical safety officer's review of the safety screen.",
     "task_done": "Task marked as done.",
-    "acknowledged": "Flag taken.",
+    **FLAG_MESSAGES,
 }
-
-
-# -- small helpers ---------------------------------------------------------------------------------
-
-def duration(delta: dt.timedelta) -> str:
-    """3 min, 2 h 5 min, 1 d 3 h."""
-    minutes = int(max(delta.total_seconds(), 0) // 60)
-    if minutes < 1:
-        return "under 1 min"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
-def clock(moment: Optional[dt.datetime], with_date: bool = True) -> str:
-    if moment is None:
-        return ""
-    local = auth.local_time(moment)
-    return f"{local:%d %b %Y %H:%M}" if with_date else f"{local:%H:%M:%S}"
-
-
-def humanise(name: str) -> str:
-    return (name or "").replace("_", " ").strip().capitalize()
-
-
-def end_of_local_day(moment: dt.datetime) -> dt.datetime:
-    """The last moment (naive UTC) of the day in England on which `moment` (naive UTC) falls."""
-    return london_day_start_utc(to_london(moment).date() + dt.timedelta(days=1)) - dt.timedelta(seconds=1)
-
-
-def sla_of(flag: Flag, now: dt.datetime, minutes: float) -> tuple[str, str]:
-    """(text, state) of a flag's service level: urgent within ESCALATION_MINUTES, soon the same day."""
-    if flag.severity == "urgent":
-        deadline = flag.created_at + dt.timedelta(minutes=minutes)
-        target = f"pick up within {minutes:g} min"
-    else:
-        deadline = end_of_local_day(flag.created_at)
-        target = "pick up today"
-    if flag.acknowledged_at is not None:
-        late = flag.acknowledged_at > deadline
-        return f"Picked up after {duration(flag.acknowledged_at - flag.created_at)}", "late" if late else "met"
-    if now <= deadline:
-        return f"{duration(deadline - now)} left ({target})", "due"
-    suffix = "; duty clinician texted" if flag.escalated_at else ""
-    return f"OVERDUE by {duration(now - deadline)}{suffix}", "breached"
 
 
 # -- reading the data a user may see ------------------------------------------------------------------
@@ -148,15 +99,20 @@ def _flag_practice_id():
 
 
 def _taken_by(users: dict, conversation: Optional[Conversation], flag: Flag) -> str:
+    """The flag's owner (who acknowledged it), else whoever has its conversation."""
+    if flag.acknowledged_by:
+        return users.get(flag.acknowledged_by, "")
     if conversation is not None and conversation.assigned_user_id:
         return users.get(conversation.assigned_user_id, "")
     return "taken" if flag.acknowledged_at else ""
 
 
-def build_queue(scope: Scope, minutes: float) -> list[dict[str, Any]]:
-    """The queue of one user: urgent flags, then soon flags, then tasks and handed-over conversations;
-    oldest first within each. A flag's own task and a conversation that already has an item are not
-    listed twice."""
+def build_queue(scope: Scope, limits_of: LimitsOf) -> list[dict[str, Any]]:
+    """The queue of one user: flags raised while their practice was closed and not yet acknowledged
+    first (the patient was told someone would be in touch at opening), then urgent flags, soon flags,
+    reviews, tasks and handed-over conversations; oldest first within each. A flag's own task and a
+    conversation that already has an item are not listed twice. A clinician who is not also a
+    coordinator sees the flags and reviews only."""
     session, allowed, now = scope.session, scope.viewer.practice_ids, scope.now
     names = dict(session.execute(select(Practice.id, Practice.name).where(Practice.id.in_(allowed))).all())
     users = dict(session.execute(select(User.id, User.username)).all())
@@ -168,8 +124,9 @@ def build_queue(scope: Scope, minutes: float) -> list[dict[str, Any]]:
         select(Flag, Conversation).outerjoin(Conversation, Flag.conversation_id == Conversation.id)
         .where(Flag.resolved_at.is_(None), _flag_practice_id().in_(allowed))).all()
     for flag, conversation in flags:
-        sla, state = sla_of(flag, now, minutes)
         practice_id = flag.practice_id or (conversation.practice_id if conversation else None)
+        view = flag_view(flag, now, limits_of(practice_id), users)
+        sla, state = view["sla"]
         flag_messages.add(flag.inbound_message_id)
         if conversation is not None:
             covered.add(conversation.id)
@@ -177,12 +134,14 @@ def build_queue(scope: Scope, minutes: float) -> list[dict[str, Any]]:
             key=f"flag:{flag.id}", priority=flag.severity if flag.severity in PRIORITY_RANK else "soon",
             kind="Read today: the safety screen was unsure" if flag.kind == "review" else f"{humanise(flag.kind)} flag", category=humanise(flag.category), evidence=flag.evidence,
             practice=names.get(practice_id, ""), since=flag.created_at, sla=sla, sla_state=state,
-            taken_by=_taken_by(users, conversation, flag),
+            taken_by=_taken_by(users, conversation, flag), progress=view["progress"],
+            overnight=view["out_of_hours"] and flag.acknowledged_at is None,
             url=f"{PREFIX}/c/{conversation.public_id}" if conversation else f"{PREFIX}/flag/{flag.id}"))
 
     tasks = session.execute(
         select(Task, Conversation).outerjoin(Conversation, Task.conversation_id == Conversation.id)
-        .where(Task.status == "open", func.coalesce(Task.practice_id, Conversation.practice_id).in_(allowed))).all()
+        .where(Task.status == "open", func.coalesce(Task.practice_id, Conversation.practice_id).in_(allowed))
+    ).all() if scope.viewer.is_coordinator else []
     for task, conversation in tasks:
         if task.inbound_message_id in flag_messages and task.kind.startswith("flag_"):
             continue  # shown as its flag
@@ -192,11 +151,12 @@ def build_queue(scope: Scope, minutes: float) -> list[dict[str, Any]]:
         items.append(dict(
             key=f"task:{task.id}", priority="task", kind=f"Task: {humanise(task.kind)}", category=task.detail,
             evidence="", practice=names.get(practice_id, ""), since=task.created_at, sla="", sla_state="none",
-            taken_by=users.get(conversation.assigned_user_id, "") if conversation else "",
+            taken_by=users.get(conversation.assigned_user_id, "") if conversation else "", progress="",
             url=f"{PREFIX}/c/{conversation.public_id}" if conversation else f"{PREFIX}/tasks#task-{task.id}"))
 
     conversations = session.scalars(select(Conversation).where(
-        Conversation.status == "handed_over", Conversation.practice_id.in_(allowed))).all()
+        Conversation.status == "handed_over", Conversation.practice_id.in_(allowed))
+    ).all() if scope.viewer.is_coordinator else []
     for conversation in conversations:
         if conversation.id in covered:
             continue
@@ -204,12 +164,14 @@ def build_queue(scope: Scope, minutes: float) -> list[dict[str, Any]]:
             key=f"conversation:{conversation.id}", priority="conversation", kind="Conversation handed over",
             category=humanise(conversation.handover_reason or ""), evidence="",
             practice=names.get(conversation.practice_id, ""), since=conversation.updated_at, sla="",
-            sla_state="none", taken_by=users.get(conversation.assigned_user_id, ""),
+            sla_state="none", taken_by=users.get(conversation.assigned_user_id, ""), progress="",
             url=f"{PREFIX}/c/{conversation.public_id}"))
 
-    items.sort(key=lambda item: (PRIORITY_RANK[item["priority"]], item["since"], item["key"]))
+    items.sort(key=lambda item: (not item.get("overnight"), PRIORITY_RANK[item["priority"]], item["since"],
+                                 item["key"]))
     for item in items:
         item["label"] = PRIORITY_LABEL[item["priority"]]
+        item["overnight"] = bool(item.get("overnight"))
         item["waiting"] = duration(now - item["since"])
         item["waiting_seconds"] = int(max((now - item.pop("since")).total_seconds(), 0))
     return items
@@ -221,39 +183,17 @@ def _conversation_for(scope: Scope, public_id: str) -> Optional[Conversation]:
     conversation = scope.session.scalar(select(Conversation).where(Conversation.public_id == public_id))
     if conversation is None or conversation.practice_id not in scope.viewer.practice_ids:
         return None
+    if not scope.viewer.is_coordinator and scope.session.scalar(
+            select(Flag.id).where(Flag.conversation_id == conversation.id).limit(1)) is None:
+        return None  # a clinician only: the conversations flags and reviews came from
     return conversation
 
 
-def _visible(scope: Scope, row):
-    """A flag or task the viewer may see: its practice (or its conversation's) is one of theirs."""
-    if row is None:
-        return None
-    practice_id = row.practice_id
-    if practice_id is None and row.conversation_id is not None:
-        practice_id = scope.session.scalar(select(Conversation.practice_id)
-                                           .where(Conversation.id == row.conversation_id))
-    return row if practice_id in scope.viewer.practice_ids else None
-
-
-# Sanic's `int` route parameter takes any number of digits; a row id is a positive 64-bit integer
-# at most. Anything else is "not found" here, not a 500 from the driver (SQLite's OverflowError).
-MAX_ROW_ID = 2 ** 63 - 1
-
-
-def _row(scope: Scope, model, row_id: int):
-    """The row with that id, or None (also for an id no row can have)."""
-    return scope.session.get(model, row_id) if 0 < row_id <= MAX_ROW_ID else None
-
-
-def _flag_for(scope: Scope, flag_id: int) -> Optional[Flag]:
-    return _visible(scope, _row(scope, Flag, flag_id))
-
-
 def _task_for(scope: Scope, task_id: int) -> Optional[Task]:
-    return _visible(scope, _row(scope, Task, task_id))
+    return visible(scope, row_of(scope, Task, task_id))
 
 
-def conversation_view(scope: Scope, conversation: Conversation, minutes: float) -> dict[str, Any]:
+def conversation_view(scope: Scope, conversation: Conversation, limits_of: LimitsOf) -> dict[str, Any]:
     """Everything the conversation page shows."""
     session = scope.session
     users = dict(session.execute(select(User.id, User.username)).all())
@@ -302,9 +242,7 @@ def conversation_view(scope: Scope, conversation: Conversation, minutes: float) 
     mine = conversation.status == "handed_over" and conversation.assigned_user_id == scope.viewer.user_id
     return dict(
         conversation=conversation, patient=patient, practice=practice, transcript=transcript,
-        flags=[dict(flag=f, kind=humanise(f.kind), category=humanise(f.category), raised=clock(f.created_at),
-                    acknowledged=clock(f.acknowledged_at), escalated=clock(f.escalated_at),
-                    resolved=clock(f.resolved_at), sla=sla_of(f, scope.now, minutes)) for f in flags],
+        flags=[flag_view(f, scope.now, limits_of(conversation.practice_id), users) for f in flags],
         open_flags=[f for f in flags if f.resolved_at is None],
         tasks=[dict(task=t, kind=humanise(t.kind), created=clock(t.created_at), closed=clock(t.closed_at))
                for t in tasks],
@@ -392,17 +330,15 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
     @bp.get("/", name="inbox_queue")
     @guarded()
     def queue(request: Request, scope: Scope) -> HTTPResponse:
-        minutes = escalation_minutes(settings)
-        items = build_queue(scope, minutes)
+        items = build_queue(scope, limits_by_practice(scope, settings))
         scope.audit_shown("view_queue", [item["key"] for item in items])
         remember_shown(scope, items)
-        return render("queue.html", viewer=scope.viewer, items=items, updated=clock(scope.now, with_date=False),
-                      minutes=f"{minutes:g}")
+        return render("queue.html", viewer=scope.viewer, items=items, updated=clock(scope.now, with_date=False))
 
     @bp.get("/queue.json", name="inbox_queue_json")
     @guarded(kind="json")
     def queue_json(request: Request, scope: Scope) -> HTTPResponse:
-        items = build_queue(scope, escalation_minutes(settings))
+        items = build_queue(scope, limits_by_practice(scope, settings))
         # The page polls every 3 s: audited when what it shows changes, or every 5 minutes.
         if remember_shown(scope, items):
             scope.audit_shown("view_queue_json", [item["key"] for item in items])
@@ -413,7 +349,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
 
     def show_conversation(scope: Scope, conversation: Conversation, status: int = 200, error: str = "",
                           notice: str = "", draft: str = "", note_draft: str = "") -> HTTPResponse:
-        view = conversation_view(scope, conversation, escalation_minutes(settings))
+        view = conversation_view(scope, conversation, limits_by_practice(scope, settings))
         return render("conversation.html", status=status, viewer=scope.viewer, error=error, notice=notice,
                       draft=draft, note_draft=note_draft, **view)
 
@@ -441,9 +377,8 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
             records.hand_over(scope.session, conversation, "taken over by a coordinator")
         conversation.assigned_user_id = scope.viewer.user_id
         conversation.updated_at = scope.now
-        acknowledged = scope.session.execute(
-            update(Flag).where(Flag.conversation_id == conversation.id, Flag.acknowledged_at.is_(None))
-            .values(acknowledged_at=scope.now)).rowcount
+        acknowledged = records.acknowledge_flags(scope.session, records.open_flag_ids(scope.session, conversation.id),
+                                                 scope.viewer.user_id, scope.now)
         scope.audit("take_over", f"conversation:{conversation.id}",
                     f"flags acknowledged: {acknowledged}; status {conversation.status}"
                     + (f"; from user:{previous}" if previous and previous != scope.viewer.user_id else ""))
@@ -488,8 +423,11 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
                                            "Ask an administrator to add it.")
         message = outbox.enqueue(scope.session, f"human:{uuid4().hex}", patient.mobile, body, purpose="reply",
                                  from_number=script.sender, conversation=conversation)
+        contacted = records.record_contact(scope.session, records.open_flag_ids(scope.session, conversation.id),
+                                           scope.viewer.user_id, scope.now)
         scope.audit("reply", f"conversation:{conversation.id}",
-                    f"outbound:{message.id}; {len(body)} characters, {segment_count(body)} SMS parts")
+                    f"outbound:{message.id}; {len(body)} characters, {segment_count(body)} SMS parts"
+                    + (f"; flags contacted: {contacted}" if contacted else ""))
         # Wake the sender once the text is committed (at the end of this request's transaction).
         scope.after_commit.append(wake_sender)
         return back_to(conversation, "replied")
@@ -520,12 +458,9 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         if kind and kind not in records.OUTCOME_CLUSTERS:
             return show_conversation(scope, conversation, status=400, error="Choose an outcome from the list.")
         session, now = scope.session, scope.now
-        session.execute(update(Flag).where(Flag.conversation_id == conversation.id, Flag.acknowledged_at.is_(None))
-                        .values(acknowledged_at=now))
-        flags = session.execute(update(Flag).where(Flag.conversation_id == conversation.id,
-                                                   Flag.resolved_at.is_(None)).values(resolved_at=now)).rowcount
-        tasks = session.execute(update(Task).where(Task.conversation_id == conversation.id, Task.status == "open")
-                                .values(status="done", closed_at=now)).rowcount
+        flags, flag_tasks = records.close_flags(session, records.open_flag_ids(session, conversation.id),
+                                                scope.viewer.user_id, now)
+        tasks = flag_tasks + records.close_conversation_tasks(session, conversation.id, now)
         detail = f"flags resolved: {flags}; tasks closed: {tasks}"
         if kind:
             practice = session.get(Practice, conversation.practice_id)
@@ -572,7 +507,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
             message_id = int(field_of(request, "message"))
         except ValueError:
             message_id = 0
-        message = _row(scope, InboundMessage, message_id)
+        message = row_of(scope, InboundMessage, message_id)
         if message is None or message.conversation_id != conversation.id:
             return show_conversation(scope, conversation, status=400, error="Choose one of the patient's texts.")
         try:
@@ -583,63 +518,12 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
                     f"inbound:{message.id}; {label.label}; screen said {label.screen_said}")
         return back_to(conversation, "labelled")
 
-    # -- a flag with no conversation (a number not on the register, or a patient not in a conversation) --
-
-    @bp.get("/flag/<flag_id:int>", name="inbox_flag")
-    @guarded()
-    def flag_page(request: Request, scope: Scope, flag_id: int) -> HTTPResponse:
-        flag = _flag_for(scope, flag_id)
-        if flag is None:
-            return not_found(scope, f"flag:{flag_id}")
-        if flag.conversation_id is not None:
-            conversation = scope.session.get(Conversation, flag.conversation_id)
-            return redirect(f"{PREFIX}/c/{conversation.public_id}", status=303)
-        scope.audit("view_flag", f"flag:{flag.id}")
-        message = scope.session.get(InboundMessage, flag.inbound_message_id)
-        practice_id = flag.practice_id
-        # A registered patient with no open conversation is named, never called "not on the register".
-        patient = scope.session.get(Patient, flag.patient_id) if flag.patient_id else None
-        if patient is None and message is not None:
-            patient = scope.session.scalar(select(Patient).where(
-                Patient.mobile == message.from_number, Patient.practice_id.in_(scope.viewer.practice_ids))
-                .order_by(Patient.id).limit(1))
-        return render("flag.html", viewer=scope.viewer, flag=flag, message=message, patient=patient,
-                      practice=scope.session.get(Practice, practice_id), kind=humanise(flag.kind),
-                      category=humanise(flag.category), raised=clock(flag.created_at),
-                      received=clock(message.received_at) if message else "",
-                      acknowledged=clock(flag.acknowledged_at), escalated=clock(flag.escalated_at),
-                      resolved=clock(flag.resolved_at), sla=sla_of(flag, scope.now, escalation_minutes(settings)),
-                      notice=DONE_MESSAGES.get(request.args.get("done", ""), ""))
-
-    @bp.post("/flag/<flag_id:int>/take", name="inbox_flag_take")
-    @guarded()
-    def flag_take(request: Request, scope: Scope, flag_id: int) -> HTTPResponse:
-        flag = _flag_for(scope, flag_id)
-        if flag is None:
-            return not_found(scope, f"flag:{flag_id}")
-        if flag.acknowledged_at is None:
-            flag.acknowledged_at = scope.now
-        scope.audit("acknowledge_flag", f"flag:{flag.id}")
-        return redirect(f"{PREFIX}/flag/{flag.id}?done=acknowledged", status=303)
-
-    @bp.post("/flag/<flag_id:int>/resolve", name="inbox_flag_resolve")
-    @guarded()
-    def flag_resolve(request: Request, scope: Scope, flag_id: int) -> HTTPResponse:
-        flag = _flag_for(scope, flag_id)
-        if flag is None:
-            return not_found(scope, f"flag:{flag_id}")
-        flag.acknowledged_at = flag.acknowledged_at or scope.now
-        flag.resolved_at = flag.resolved_at or scope.now
-        tasks = scope.session.execute(update(Task).where(Task.inbound_message_id == flag.inbound_message_id,
-                                                         Task.status == "open")
-                                      .values(status="done", closed_at=scope.now)).rowcount
-        scope.audit("resolve_flag", f"flag:{flag.id}", f"tasks closed: {tasks}")
-        return redirect(f"{PREFIX}/flag/{flag.id}?done=resolved", status=303)
+    add_flag_routes(bp, web, settings)
 
     # -- tasks --
 
     @bp.get("/tasks", name="inbox_tasks")
-    @guarded()
+    @guarded(coordinator=True)
     def tasks_page(request: Request, scope: Scope) -> HTTPResponse:
         allowed = scope.viewer.practice_ids
         rows = scope.session.execute(
@@ -657,7 +541,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
                       notice=DONE_MESSAGES.get(request.args.get("done", ""), ""))
 
     @bp.post("/tasks/<task_id:int>/done", name="inbox_task_done")
-    @guarded()
+    @guarded(coordinator=True)
     def task_done(request: Request, scope: Scope, task_id: int) -> HTTPResponse:
         task = _task_for(scope, task_id)
         if task is None:

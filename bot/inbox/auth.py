@@ -26,6 +26,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Iterable, Optional
 
 from sqlalchemy import delete, func, select, update
@@ -67,7 +68,7 @@ def _scrypt_n() -> int:
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = _scrypt_n(), 8, 1
 SCRYPT_MAXMEM = 256 * 1024 * 1024
-ROLES = ("coordinator", "admin")
+
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 GENERIC_LOGIN_ERROR = "Wrong username or password."
@@ -77,6 +78,42 @@ THROTTLED_MESSAGE = (f"Too many sign-in attempts. Wait {THROTTLE_MINUTES} minute
 
 class AccountError(ValueError):
     """A user cannot be created or changed; the message says why."""
+
+
+class StaffRole(str, Enum):
+    """What a user works on in their practices. A user is one or both; being an administrator
+    (managing users) is separate from both."""
+    COORDINATOR = "coordinator"  # flags, reviews, tasks and conversations handed to a person
+    CLINICIAN = "clinician"      # flags and reviews (and the conversations they came from)
+
+    @classmethod
+    def parse(cls, names: Iterable[str]) -> frozenset["StaffRole"]:
+        """Roles from their names ("coordinator", "clinician"); AccountError for anything else or none."""
+        roles = set()
+        for name in names:
+            for part in str(name).split(","):
+                part = part.strip().lower()
+                if not part:
+                    continue
+                try:
+                    roles.add(cls(part))
+                except ValueError:
+                    raise AccountError(f"{part!r} is not a role (roles: {', '.join(r.value for r in cls)}; "
+                                       "an administrator is set apart)") from None
+        if not roles:
+            raise AccountError(f"give the user at least one role: {' or '.join(r.value for r in cls)}")
+        return frozenset(roles)
+
+
+def roles_of(user: User) -> frozenset[StaffRole]:
+    return frozenset(role for role, on in ((StaffRole.COORDINATOR, user.is_coordinator),
+                                           (StaffRole.CLINICIAN, user.is_clinician)) if on)
+
+
+def describe_roles(roles: Iterable[StaffRole], admin: bool = False) -> str:
+    """"coordinator", "coordinator,clinician", "clinician,admin"...: for lists and messages."""
+    names = [role.value for role in StaffRole if role in set(roles)]
+    return ",".join(names + (["admin"] if admin else []))
 
 
 # -- passwords -----------------------------------------------------------------------------------
@@ -135,13 +172,14 @@ def password_problem(password: str, username: str = "") -> Optional[str]:
 # -- users -----------------------------------------------------------------------------------------
 
 def create_user(session: Session, username: str, password: str, practices: Iterable[Practice],
-                role: str = "coordinator", phone: Optional[str] = None) -> User:
-    """Add an inbox user who may see the given practices. Raises AccountError naming the problem."""
+                roles: Iterable[str] = (StaffRole.COORDINATOR,), admin: bool = False,
+                phone: Optional[str] = None) -> User:
+    """Add an inbox user who may see the given practices, as a coordinator, a clinician or both, and
+    perhaps an administrator. Raises AccountError naming the problem."""
     username = username.strip()
     if not USERNAME.match(username):
         raise AccountError("the username must be 2-100 letters, digits or . _ @ - (starting with a letter or digit)")
-    if role not in ROLES:
-        raise AccountError(f"the role must be one of {', '.join(ROLES)}")
+    chosen = StaffRole.parse(roles)
     phone = (phone or "").replace(" ", "") or None
     if phone is not None and not E164.match(phone):
         raise AccountError(f"{phone!r} is not a phone number in E.164 form, e.g. +447700900002")
@@ -153,14 +191,25 @@ def create_user(session: Session, username: str, password: str, practices: Itera
     problem = password_problem(password, username)
     if problem:
         raise AccountError(problem)
-    user = User(username=username, password_hash=hash_password(password), role=role, phone=phone,
-                must_change_password=False)
+    user = User(username=username, password_hash=hash_password(password), phone=phone, must_change_password=False,
+                is_coordinator=StaffRole.COORDINATOR in chosen, is_clinician=StaffRole.CLINICIAN in chosen,
+                is_admin=bool(admin))
     session.add(user)
     session.flush()
     for practice in practices:
         session.add(UserPractice(user_id=user.id, practice_id=practice.id))
     session.flush()
     return user
+
+
+def set_roles(session: Session, user: User, roles: Iterable[str]) -> frozenset[StaffRole]:
+    """Make a user a coordinator, a clinician or both (AccountError for no role or an unknown one).
+    Their open sessions see the change at their next request."""
+    chosen = StaffRole.parse(roles)
+    user.is_coordinator = StaffRole.COORDINATOR in chosen
+    user.is_clinician = StaffRole.CLINICIAN in chosen
+    session.flush()
+    return chosen
 
 
 def user_named(session: Session, username: str) -> User:
@@ -336,14 +385,26 @@ class Viewer:
     """The signed-in user of one request."""
     user_id: int
     username: str
-    role: str
+    roles: frozenset
     csrf_token: str
     practice_ids: frozenset = field(default_factory=frozenset)
     must_change_password: bool = False
+    is_admin: bool = False
 
     @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
+    def is_coordinator(self) -> bool:
+        """Sees all the work of their practices; otherwise (a clinician only) flags and reviews."""
+        return StaffRole.COORDINATOR in self.roles
+
+    @property
+    def is_clinician(self) -> bool:
+        return StaffRole.CLINICIAN in self.roles
+
+    @property
+    def role_text(self) -> str:
+        """"coordinator", "clinician", "coordinator and clinician", with ", administrator"."""
+        text = " and ".join(role.value for role in StaffRole if role in self.roles)
+        return text + (", administrator" if self.is_admin else "")
 
 
 def load_session(session: Session, token: Optional[str], now: Optional[dt.datetime] = None,
@@ -365,8 +426,8 @@ def load_session(session: Session, token: Optional[str], now: Optional[dt.dateti
         return None
     if touch and now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
-    return Viewer(user.id, user.username, user.role, row.csrf_token, practice_ids_of(session, user.id),
-                  bool(user.must_change_password))
+    return Viewer(user.id, user.username, roles_of(user), row.csrf_token, practice_ids_of(session, user.id),
+                  bool(user.must_change_password), bool(user.is_admin))
 
 
 def csrf_ok(expected: Optional[str], given: Optional[str]) -> bool:

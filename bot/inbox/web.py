@@ -16,17 +16,49 @@ from typing import Any, Callable, Optional
 import jinja2
 from sanic.request import Request
 from sanic.response import HTTPResponse, html, json, redirect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.db import session_scope
 from bot.inbox import auth
-from bot.models import utcnow
+from bot.models import Conversation, utcnow
 
 PREFIX = "/inbox"
 TEMPLATES = Path(__file__).with_name("templates")
 CSRF_ERROR = "missing or wrong CSRF token"
 ACCOUNT_PAGE = f"{PREFIX}/account"
+
+
+# Sanic's `int` route parameter takes any number of digits; a row id is a positive 64-bit integer
+# at most. Anything else is "not found" here, not a 500 from the driver (SQLite's OverflowError).
+MAX_ROW_ID = 2 ** 63 - 1
+
+
+def duration(delta: dt.timedelta) -> str:
+    """3 min, 2 h 5 min, 1 d 3 h."""
+    minutes = int(max(delta.total_seconds(), 0) // 60)
+    if minutes < 1:
+        return "under 1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def clock(moment: Optional[dt.datetime], with_date: bool = True) -> str:
+    """A stored UTC time as England's clock shows it."""
+    if moment is None:
+        return ""
+    local = auth.local_time(moment)
+    return f"{local:%d %b %Y %H:%M}" if with_date else f"{local:%H:%M:%S}"
+
+
+def humanise(name: str) -> str:
+    return (name or "").replace("_", " ").strip().capitalize()
 
 
 def field_of(request: Request, name: str) -> str:
@@ -82,6 +114,22 @@ class Scope:
         self.audit(action, None, f"{len(keys)} shown: {','.join(chunk)}")
 
 
+def row_of(scope: "Scope", model, row_id: int):
+    """The row with that id, or None (also for an id no row can have)."""
+    return scope.session.get(model, row_id) if 0 < row_id <= MAX_ROW_ID else None
+
+
+def visible(scope: "Scope", row):
+    """A flag or task the viewer may see: its practice (or its conversation's) is one of theirs."""
+    if row is None:
+        return None
+    practice_id = row.practice_id
+    if practice_id is None and row.conversation_id is not None:
+        practice_id = scope.session.scalar(select(Conversation.practice_id)
+                                           .where(Conversation.id == row.conversation_id))
+    return row if practice_id in scope.viewer.practice_ids else None
+
+
 class Web:
     """The page machinery of one inbox blueprint."""
 
@@ -107,9 +155,12 @@ class Web:
     def cookie(self, response: HTTPResponse, name: str, value: str, max_age: int) -> None:
         set_cookie(response, name, value, self.secure_cookies, max_age)
 
-    def guarded(self, kind: str = "page", admin: bool = False, account_page: bool = False):
+    def guarded(self, kind: str = "page", admin: bool = False, account_page: bool = False,
+                coordinator: bool = False):
         """Run a handler in a worker thread with a signed-in user, a checked CSRF token on POST and
         one database transaction. The handler gets (request, scope, **route parameters).
+        `admin` handlers are for administrators only, `coordinator` ones for coordinators (a
+        clinician who is not also a coordinator sees flags and reviews, not tasks).
 
         `kind="json"` answers 401 instead of redirecting and does not count as activity for the idle
         timeout (the queue's automatic refresh). A user whose password an administrator reset is
@@ -136,6 +187,10 @@ class Web:
                     if admin and not viewer.is_admin:
                         scope.audit("forbidden", request.path[:100])
                         return self.error_page(viewer, 403, "Only administrators can manage users.")
+                    if coordinator and not viewer.is_coordinator:
+                        scope.audit("forbidden", request.path[:100])
+                        return self.error_page(viewer, 403, "Tasks are for coordinators: as a clinician you "
+                                                            "see the flags and reviews of your practices.")
                     response = body(request, scope, **params)
                 for callback in scope.after_commit:
                     callback()

@@ -16,6 +16,15 @@
     return td;
   }
 
+  function hint(td, value) {  // a second, quieter line in a cell
+    if (!value) { return; }
+    var span = document.createElement("span");
+    span.className = "hint";
+    span.textContent = value;
+    td.appendChild(document.createElement("br"));
+    td.appendChild(span);
+  }
+
   function render(data) {
     var fragment = document.createDocumentFragment();
     var urgent = 0;
@@ -29,20 +38,14 @@
       tag.className = "tag tag-" + item.priority;
       tag.textContent = item.label;
       tagCell.appendChild(tag);
+      if (item.overnight) { hint(tagCell, "out of hours"); }
       tr.appendChild(tagCell);
-      var what = cell(tr, item.kind, "what");
-      if (item.category) {
-        var category = document.createElement("span");
-        category.className = "hint";
-        category.textContent = item.category;
-        what.appendChild(document.createElement("br"));
-        what.appendChild(category);
-      }
+      hint(cell(tr, item.kind, "what"), item.category);
       cell(tr, item.evidence, "evidence");
       cell(tr, item.practice);
       cell(tr, item.waiting, "waiting");
       cell(tr, item.sla, "sla sla-" + item.sla_state);
-      cell(tr, item.taken_by);
+      hint(cell(tr, item.taken_by, "taken"), item.progress);
       var open = document.createElement("td");
       if (typeof item.url === "string" && item.url.indexOf("/inbox/") === 0) {
         var link = document.createElement("a");
