@@ -5,7 +5,7 @@ The rules (`bot.safety`) are the first net; this model is for the phrasings they
 never diagnoses; it says "a person should read this" (`review`) or, when it is very sure, which
 kind of flag it is (`clinical` / `safeguarding`).
 
-Training data: the ten training writers' texts in data/safety/writers/ (12 independently briefed
+Training data: the training writers' texts in data/safety/writers/ (15 independently briefed
 writers, 2 held out in tests/data/safety_heldout/, never used here), and the project's check-in answers. The project's older labelled
 set (tests/data/safety_labelled.csv) is NOT used: it was written alongside the rules, and adding it
 lowered the cross-validated recall at the 10% person-rate (see `python -m bot.safety_model train`).
@@ -36,7 +36,7 @@ characters) scores 0 and gets no outcome: there is nothing for a person to read.
 punctuation alone are scored like any text (a thumbs-up scores near 0). One exception: a text with
 words (two or more characters, with a letter) of which the model knows none, such as another
 alphabet or a garbled text, gets "review" whatever it scores: what the model cannot read, a person
-reads. Texts over `WINDOW` characters are scored in overlapping windows and the most worrying
+reads. Texts over `LONG` characters are scored in short overlapping windows and the most worrying
 window counts, so a red flag at the end of a long text is not diluted. Scoring never raises: on an
 internal error the outcome is "review" (fail safe, never fail silent).
 """
@@ -74,7 +74,8 @@ KINDS = ("none", "clinical", "safeguarding")   # class order of every probabilit
 TARGET_RECALL = 0.99       # review threshold: out-of-fold recall of flags as close to this as possible...
 MAX_PERSON_RATE = 0.10     # ...while at most this share of `none` texts is sent to a person
 FLAG_PRECISION = 0.95      # flag thresholds: this out-of-fold precision (right kind) or better
-WINDOW, STEP = 600, 300    # long texts: windows of this many characters, this far apart
+LONG = 300                 # texts over this many characters are scored in windows...
+WINDOW, STEP = 160, 80     # ...of this many characters, this far apart (short: ordinary words dilute a worry)
 VETO_MAX = 0.05            # the model never sets aside a rule's flag when it gives the text this or more
 CONTEXT = 60               # ...nor when it gives the words within this many characters of the rule's evidence this,
 VETO_MAX_LENGTH = 300      # ...nor ever in a text longer than this: ordinary words dilute a red flag's score
@@ -186,7 +187,7 @@ def around(text: str, evidence: Sequence[str], reach: int = CONTEXT) -> list[str
 
 def _windows(text: str) -> list[str]:
     """The text itself, or overlapping windows of a long text (cut at spaces where possible)."""
-    if len(text) <= WINDOW:
+    if len(text) <= LONG:
         return [text]
     out, start = [], 0
     while start < len(text):

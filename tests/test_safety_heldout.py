@@ -24,20 +24,21 @@ HELDOUT_DIR = Path(__file__).parent / "data" / "safety_heldout"
 # training writers, and five new writers (wH-wL) were briefed, of whom a second lot drew these two.
 FIRST_WRITERS = ("wA", "wB", "wC", "wD", "wE", "wF", "wG")
 NEW_WRITERS = ("wH", "wI", "wJ", "wK", "wL")
+TRAINING_ONLY = ("wM", "wN", "wO")   # briefed later for training only, never in a lot
 
 # (writer or "all", figure, "min" floor or "max" ceiling, bound). Issue bars: recall_* >= 0.99,
-# person_rate <= 0.10. Measured 2026-12-03 with the model trained on wA-wH, wJ, wL and the check-in
+# person_rate <= 0.10. Measured 2026-12-03 with the model trained on wA-wH, wJ, wL-wO and the check-in
 # answers (bench/safety_eval.py).
 BOUNDS = [
     ("wI", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 100% (153/153)
     ("wI", "recall_safeguarding", "min", 0.98),   # issue bar 99%; measured 98.9% (92/93), ratchet
-    ("wI", "person_rate", "max", 0.13),           # issue bar 10%; measured 12.3% (28/227), ratchet
+    ("wI", "person_rate", "max", 0.10),           # issue bar 10%; measured 9.7% (22/227)
     ("wK", "recall_clinical", "min", 0.98),       # issue bar 99%; measured 98.0% (147/150), ratchet
-    ("wK", "recall_safeguarding", "min", 0.96),   # issue bar 99%; measured 96.9% (93/96), ratchet
-    ("wK", "person_rate", "max", 0.13),           # issue bar 10%; measured 12.3% (28/228), ratchet
+    ("wK", "recall_safeguarding", "min", 0.98),   # issue bar 99%; measured 99.0% (95/96), ratchet
+    ("wK", "person_rate", "max", 0.11),           # issue bar 10%; measured 10.5% (24/228), ratchet
     ("all", "recall_clinical", "min", 0.99),      # issue bar 99%; measured 99.0% (300/303)
-    ("all", "recall_safeguarding", "min", 0.97),  # issue bar 99%; measured 97.9% (185/189), ratchet
-    ("all", "person_rate", "max", 0.13),          # issue bar 10%; measured 12.3% (56/455), ratchet
+    ("all", "recall_safeguarding", "min", 0.98),  # issue bar 99%; measured 98.9% (187/189), ratchet
+    ("all", "person_rate", "max", 0.11),          # issue bar 10%; measured 10.1% (46/455), ratchet
 ]
 
 
@@ -73,4 +74,4 @@ def test_the_heldout_pair_is_the_one_drawn_by_lot_and_never_trained_on():
     heldout = {r.writer for r in safety_model.read_rows(safety_model.training_files(HELDOUT_DIR))}
     training = {r.writer for r in safety_model.read_rows(safety_model.training_files())}
     assert set(first) == {"wD", "wF"} and heldout == set(drawn) == {"wI", "wK"}
-    assert training == set(FIRST_WRITERS + NEW_WRITERS) - heldout | {"checkin"}  # and the check-in answers (all none)
+    assert training == set(FIRST_WRITERS + NEW_WRITERS + TRAINING_ONLY) - heldout | {"checkin"}  # + check-in answers

@@ -75,3 +75,14 @@ def test_a_settled_event_the_rules_match_is_set_aside_by_the_model(text):
     """Written here: words a rule matches, told as past and settled; the model sets the flag aside."""
     assert safety.screen(text) is not None
     assert screen_text(text) is None
+
+
+@pytest.mark.parametrize("repeat", [0, 3, 10, 25])
+@pytest.mark.parametrize("worry", ["im not planning on being around much longer",
+                                   "the whites of my eyes have gone yellow and my wee is dark"])
+def test_a_worry_only_the_model_knows_is_not_diluted_by_a_long_text(repeat, worry):
+    """Long texts are scored in short overlapping windows, so ordinary words before a worry the
+    rules do not know do not hide it: it still reaches a person (a flag or a review)."""
+    text = FILLERS[1] * repeat + worry
+    assert safety.screen(text) is None, "only the model should catch this one for the test to mean anything"
+    assert screen_text(text) is not None
