@@ -71,8 +71,12 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
+# Two pytest workers (pytest-xdist): most tests wait on real processes (Rasa, the gateway, chromium),
+# so two at a time take about four fifths of the time of one on 2 cores. Each worker starts its own
+# stacks and databases; more workers need about 2 GB of memory each. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test-unit: $(MODEL) $(SAFETY_MODEL) $(CHROMIUM)
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS))
 
 # The unit tests whose rules read the clock, run again at instants where calendars go wrong
 # (London wall-clock time unless an offset is given; tests/pinned_clock.py pins them). The whole
