@@ -244,3 +244,18 @@ def test_a_flag_raised_while_the_practice_was_closed_is_at_the_top_of_the_queue_
                         r"counted from \d\d \w{3} \d{4} 08:00\)", first["sla"]), first["sla"]
     assert browser.post(f"/flag/{overnight}/take").status_code == 303
     assert queue_keys(browser.get("/").text) == [f"flag:{urgent}", f"flag:{overnight}"]  # urgent, then review
+
+
+def test_a_user_added_without_roles_is_a_coordinator_and_roles_may_be_given_as_members_or_names(settings):
+    """create_user's default (StaffRole members, not names) must work: str() of a str-Enum member
+    on Python 3.10 is "StaffRole.COORDINATOR", not a role name."""
+    from bot import scripts
+    from tests.conftest import PROJECT_ROOT, ensure_practice
+
+    with session_scope(settings.database_url) as session:
+        practice = ensure_practice(session, scripts.script_for(PROJECT_ROOT / "practices", "Y00001"))
+        plain = auth.create_user(session, "plain.user", "correct horse battery staple 42", [practice])
+        both = auth.create_user(session, "both.user", "correct horse battery staple 43", [practice],
+                                roles=[auth.StaffRole.CLINICIAN, "coordinator"])
+        assert auth.roles_of(plain) == {auth.StaffRole.COORDINATOR}
+        assert auth.roles_of(both) == {auth.StaffRole.COORDINATOR, auth.StaffRole.CLINICIAN}

@@ -91,6 +91,9 @@ class StaffRole(str, Enum):
         """Roles from their names ("coordinator", "clinician"); AccountError for anything else or none."""
         roles = set()
         for name in names:
+            if isinstance(name, cls):   # str() of a str-Enum member is "StaffRole.X" on Python 3.10
+                roles.add(name)
+                continue
             for part in str(name).split(","):
                 part = part.strip().lower()
                 if not part:
