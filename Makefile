@@ -55,7 +55,7 @@ $(SAFETY_MODEL): $(VENV)/.installed bot/safety_model.py bot/safety.py bot/safety
 model: $(MODEL) $(SAFETY_MODEL)
 
 run: $(MODEL) $(SAFETY_MODEL)
-	$(PY) -m bot.run
+	$(PY) -m devkit.demo
 
 test-rasa: $(MODEL)
 	@echo "== rasa data validate"

@@ -84,7 +84,7 @@ def cmd_processor(args: argparse.Namespace) -> int:
 
 
 def cmd_simulator(args: argparse.Namespace) -> int:
-    from bot.simulator import run_simulator
+    from devkit.simulator import run_simulator
 
     run_simulator(load_settings(), host=args.host, port=args.port)
     return 0
