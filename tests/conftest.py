@@ -279,7 +279,7 @@ def safety_classifier():
     (other training data or code) or from another scikit-learn, one trained now (about 15 s)."""
     import warnings
 
-    from bot import safety_model
+    from bot.safety import model as safety_model
     try:
         model = safety_model.load(safety_model.DEFAULT_PATH)
         if model.is_current():
