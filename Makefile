@@ -46,16 +46,16 @@ $(MODEL): $(VENV)/.installed config.yml domain.yml $(wildcard data/nlu/*.yml) $(
 	@echo "== training the Rasa model"
 	$(RASA) train --data data stories --skip-validation --fixed-model-name can005 --out models --quiet
 
-# The safety screen's second net (bot/safety_model.py): about 40 s. Its thresholds are chosen with the
+# The safety screen's second net (bot/safety/model.py): about 40 s. Its thresholds are chosen with the
 # rules' flags, so it is rebuilt when the rules change too.
-$(SAFETY_MODEL): $(VENV)/.installed bot/safety_model.py bot/safety.py bot/safety_context.py $(wildcard data/safety/writers/*.csv)
+$(SAFETY_MODEL): $(VENV)/.installed bot/safety/model.py bot/safety/rules.py bot/safety/context.py $(wildcard data/safety/writers/*.csv)
 	@echo "== training the safety classifier"
-	$(PY) -m bot.safety_model train --out $@
+	$(PY) -m bot.safety.model train --out $@
 
 model: $(MODEL) $(SAFETY_MODEL)
 
 run: $(MODEL) $(SAFETY_MODEL)
-	$(PY) -m bot.run
+	$(PY) -m devkit.demo
 
 test-rasa: $(MODEL)
 	@echo "== rasa data validate"

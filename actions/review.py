@@ -1,7 +1,7 @@
 """A text that does not answer the assistant's question but says something: a person reads it
 (issue 13, item 3). Never "sorry, I couldn't read that date" to "my husband hit me again".
 
-The safety screen (bot/screen.py) has already passed the text before the dialogue saw it; this is
+The safety screen (bot/safety/screen.py) has already passed the text before the dialogue saw it; this is
 for what the screen could not rule out and the dialogue could not read: the patient gets the holding
 reply with the safety-net line, a review is raised for the coordinator's queue and the conversation
 is handed to a person (the assistant is silent until it is handed back).
@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import Context
 from bot import records
-from bot.review import REVIEW, carries_content
+from bot.safety.review import REVIEW, carries_content
 
 
 def review_instead_of_reasking(dispatcher: CollectingDispatcher, tracker: Tracker, ctx: Context,

@@ -18,7 +18,7 @@ if str(PROJECT_ROOT) not in sys.path:
 os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
-from bot.fake_twilio import FakeTwilio  # noqa: E402
+from devkit.fake_twilio import FakeTwilio  # noqa: E402
 from bot.scripts import script_for  # noqa: E402
 
 ACCOUNT_SID = "AC" + "0" * 32

@@ -5,10 +5,10 @@ Run from the project root (it is not a test; it needs PostgreSQL and Redis):
     .venv/bin/python bench/load.py [--conversations 100] [--turns 4] [--rasa-servers 2] [--json FILE]
                                    [--postgres-url URL] [--redis-url URL]
 
-It starts the stack as `bot/stack.py` runs it in production shape: N Rasa servers with
+It starts the stack as `devkit/stack.py` runs it in production shape: N Rasa servers with
 endpoints.production.yml (SQL tracker store on PostgreSQL, Redis lock store), one action server,
 the gateway and the background process, with our own database on PostgreSQL too; the
-Twilio-compatible fake (bot.fake_twilio) runs in this process. Two fresh PostgreSQL databases are
+Twilio-compatible fake (devkit.fake_twilio) runs in this process. Two fresh PostgreSQL databases are
 created on the server of --postgres-url and dropped at the end; Rasa's Redis lock keys get a prefix
 unique to the run and are deleted at the end.
 
@@ -58,7 +58,7 @@ from bot.config import Settings  # noqa: E402
 from bot.db import _engines, upgrade  # noqa: E402
 from bot.dialogue import RasaClient  # noqa: E402
 from bot.outreach import add_patient, start_conversation  # noqa: E402
-from bot.stack import MODEL, Stack  # noqa: E402
+from devkit.stack import MODEL, Stack  # noqa: E402
 from common import (ACCOUNT_SID, AUTH_TOKEN, DOB, FIRST_NAME, FIRST_NUMBER, IDENTITY_TURN,  # noqa: E402
                     NUMBER_PREFIX, OFFER_TURNS, PRACTICE_NUMBER, PRACTICE_ODS, SENDER_POLL_SECONDS,
                     SEND_RATE_PER_SECOND, TimedFakeTwilio, TurnError, machine, plan, progress, say, summary)

@@ -1,4 +1,4 @@
-"""How the rules alone (`bot.safety.screen`) do on the TRAINING writers' texts. Not a test.
+"""How the rules alone (`bot.safety.rules.screen`) do on the TRAINING writers' texts. Not a test.
 
 Run from the project root:
 
@@ -29,7 +29,7 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import safety  # noqa: E402
+from bot.safety import rules  # noqa: E402
 
 WRITERS_DIR = ROOT / "data" / "safety" / "writers"
 TRAINING_WRITERS = ("wA", "wB", "wC", "wE", "wG")
@@ -49,7 +49,7 @@ def share(part: int, whole: int) -> str:
     return f"{part / whole:6.1%} ({part}/{whole})" if whole else "     -"
 
 
-def report(rows: list[dict], got: list[Optional[safety.Flag]], show: bool) -> None:
+def report(rows: list[dict], got: list[Optional[rules.Flag]], show: bool) -> None:
     writers = sorted({r["writer"] for r in rows})
     print(f"{'writer':8} {'recall clinical':>20} {'recall safeguarding':>20} {'none flagged':>20}")
     for name in writers + ["all"]:
@@ -88,8 +88,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     rows = read(tuple(w.strip() for w in args.writers.split(",") if w.strip()))
-    safety.warm_up()
-    got = [safety.screen(r["text"]) for r in rows]
+    rules.warm_up()
+    got = [rules.screen(r["text"]) for r in rows]
     report(rows, got, args.show_false_alarms)
     if args.show_misses:
         print("\nmissed flags:")

@@ -6,14 +6,14 @@ Run from the project root, after `make model`:
     .venv/bin/python bench/safety_eval.py [--model models/safety.pkl] [--json FILE|-]
 
 Measures three screens on tests/data/safety_heldout/writer_*.csv, writers who never saw the rules
-and whose texts the classifier never trained on: the rules alone (`bot.safety.screen`), the
-classifier alone (`bot.safety_model`, flag or review) and the two together (rules OR classifier,
+and whose texts the classifier never trained on: the rules alone (`bot.safety.rules.screen`), the
+classifier alone (`bot.safety.model`, flag or review) and the two together (rules OR classifier,
 the rules' kind first). Per writer and per category: recall of clinical and of safeguarding flags
 (a flag or a review counts as caught), kind right (among caught flags given an explicit kind, the
 share with the right kind) and the share of `none` texts sent to a person (any flag or review).
 
 It prints no texts on purpose: the held-out writers are test data, and nothing about the screen
-may be tuned by reading them. Tune with `python -m bot.safety_model train` (cross-validation over
+may be tuned by reading them. Tune with `python -m bot.safety.model train` (cross-validation over
 the training writers) instead.
 """
 from __future__ import annotations
@@ -30,9 +30,9 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import safety, safety_model  # noqa: E402
-from bot.safety_model import Figures, Row, figures  # noqa: E402
-from bot.screen import screen_text  # noqa: E402
+from bot.safety import model as safety_model, rules  # noqa: E402
+from bot.safety.model import Figures, Row, figures  # noqa: E402
+from bot.safety.screen import screen_text  # noqa: E402
 
 HELDOUT_DIR = ROOT / "tests" / "data" / "safety_heldout"
 SCREENS = ("rules", "classifier", "combined")
@@ -42,8 +42,8 @@ TARGETS = {"recall_clinical": 0.99, "recall_safeguarding": 0.99, "kind_right": 0
 
 def outcomes(rows: list[Row], model: safety_model.SafetyModel) -> dict[str, list[Optional[str]]]:
     """Each screen's outcome per row: a kind, "review" or None."""
-    safety.warm_up()
-    ruled = [safety.screen(r.text) for r in rows]
+    rules.warm_up()
+    ruled = [rules.screen(r.text) for r in rows]
     assessed = [a.outcome for a in model.assess_all(r.text for r in rows)]
     live = [f.kind if (f := screen_text(r.text, model)) else None for r in rows]  # what live texts meet
     return {"rules": [f.kind if f else None for f in ruled], "classifier": assessed, "combined": live}

@@ -40,7 +40,7 @@ from bot.config import Settings  # noqa: E402
 from bot.db import session_scope, upgrade  # noqa: E402
 from bot.models import Flag, OutboundMessage, Patient  # noqa: E402
 from bot.outreach import add_patient  # noqa: E402
-from bot.stack import Stack  # noqa: E402
+from devkit.stack import Stack  # noqa: E402
 
 PATIENT = NUMBER_PREFIX + "150"
 UNKNOWN_FIRST, UNKNOWN_COUNT = 200, 800   # +447700900200 ... +447700900999

@@ -6,7 +6,7 @@ Run from the project root (it is not a test):
                                            [--json FILE] [--database-url URL] [--flag-probes 40]
 
 It starts the real stack (Rasa server, action server, SMS gateway) as subprocesses on loopback, with a
-Twilio-compatible fake (bot.fake_twilio) in this process, and measures:
+Twilio-compatible fake (devkit.fake_twilio) in this process, and measures:
 
 1. webhook answer time: signed inbound webhook POST -> the gateway's HTTP response;
 2. full turn time: the same POST -> the moment the turn's last reply reaches the fake Twilio;
@@ -59,7 +59,7 @@ from bot.db import session_scope, upgrade  # noqa: E402
 from bot.dialogue import RasaClient  # noqa: E402
 from bot.models import Patient  # noqa: E402
 from bot.outreach import add_patient, start_conversation  # noqa: E402
-from bot.stack import MODEL, Stack  # noqa: E402
+from devkit.stack import MODEL, Stack  # noqa: E402
 import flag_probe  # noqa: E402
 from flag_probe import FlagProbe  # noqa: E402
 from common import (ACCOUNT_SID, AUTH_TOKEN, DOB, FIRST_NAME, FIRST_NUMBER, IDENTITY_TURN,  # noqa: E402

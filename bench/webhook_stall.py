@@ -5,7 +5,7 @@ Run from the project root:
     .venv/bin/python bench/webhook_stall.py [--database sqlite|postgresql|both] [--stall-seconds 20]
                                             [--during-rate 2] [--after 200] [--clients 4] [--json FILE]
 
-It starts the real gateway process (bot.stack, gateway only) on a fresh database, then:
+It starts the real gateway process (devkit.stack, gateway only) on a fresh database, then:
 
 1. holds the database's write lock from another connection for --stall-seconds (SQLite: BEGIN
    IMMEDIATE; PostgreSQL: LOCK TABLE inbound_messages IN ACCESS EXCLUSIVE MODE), as a migration,
@@ -46,7 +46,7 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bot.db import forget_engine, session_scope, upgrade  # noqa: E402
 from bot.models import InboundMessage  # noqa: E402
-from bot.stack import Stack  # noqa: E402
+from devkit.stack import Stack  # noqa: E402
 
 TWILIO_TIMEOUT = 15.0  # Twilio gives up on a webhook after 15 s
 PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

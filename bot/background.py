@@ -16,12 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import safety, screen, wake
+from bot import wake
 from bot.config import Settings
 from bot.db import get_engine
 from bot.dialogue import RasaClient
 from bot.inbox import escalation
 from bot.processor import Processor
+from bot.safety import rules, screen
 from bot.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _health_server(settings: Settings, threads: list[threading.Thread]) -> Threa
 
 def run(settings: Settings, stopping: threading.Event) -> None:
     """Run until `stopping` is set (SIGTERM in `outreach processor`)."""
-    safety.warm_up()  # build the safety screen before the first text
+    rules.warm_up()  # build the safety screen before the first text
     screen.default_model()  # and load its trained second net: ScreenUnavailable stops the process here
     sender = Sender(settings)
     processor = Processor(settings, RasaClient(settings.rasa_url, settings.rasa_token), on_outbox=sender.wake.set)

@@ -84,7 +84,7 @@ def cmd_processor(args: argparse.Namespace) -> int:
 
 
 def cmd_simulator(args: argparse.Namespace) -> int:
-    from bot.simulator import run_simulator
+    from devkit.simulator import run_simulator
 
     run_simulator(load_settings(), host=args.host, port=args.port)
     return 0
@@ -285,7 +285,7 @@ def cmd_users_change(args: argparse.Namespace) -> int:
 
 
 def cmd_safety_corpus_export(args: argparse.Namespace) -> int:
-    from bot import safety_feedback
+    from bot.safety import feedback as safety_feedback
     from bot.db import session_scope
 
     out = Path(args.out)
@@ -303,10 +303,10 @@ def cmd_safety_corpus_export(args: argparse.Namespace) -> int:
 
 def cmd_safety_check(args: argparse.Namespace) -> int:
     """One JSON line per input line: the same screen every live text passes before the dialogue
-    (bot/screen.py: the rules, then the trained model); no Rasa needed."""
+    (bot/safety/screen.py: the rules, then the trained model); no Rasa needed."""
     import json
 
-    from bot.screen import ScreenUnavailable, default_model, screen_rules_only, screen_text
+    from bot.safety.screen import ScreenUnavailable, default_model, screen_rules_only, screen_text
 
     if not args.rules_only:
         try:

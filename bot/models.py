@@ -217,7 +217,7 @@ class Flag(Base):
 class SafetyLabel(Base):
     """A person's judgement of what the safety screen did with one patient text: it should have been
     flagged (clinical or safeguarding), or its flag was not a concern. Exported, without names or
-    numbers, for the clinical safety officer to add to the screen's corpus (bot/safety_feedback.py)."""
+    numbers, for the clinical safety officer to add to the screen's corpus (bot/safety/feedback.py)."""
 
     __tablename__ = "safety_labels"
     id = Column(Integer, primary_key=True)

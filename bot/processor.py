@@ -6,7 +6,6 @@ that arrives while Rasa or the database is down is processed when they are back 
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 import logging
@@ -17,7 +16,7 @@ from typing import Callable, Optional
 
 from sqlalchemy import select
 
-from bot import outbox, records, safety
+from bot import outbox, records
 from bot.concerns import parse_areas, parse_score
 from bot.config import Settings
 from bot.db import session_scope
@@ -25,8 +24,9 @@ from bot.dialogue import DialogueUnavailable, RasaClient
 from bot.inbox import escalation
 from bot.keywords import Keyword, classify_keyword, is_opt_in_for
 from bot.models import Conversation, InboundMessage, OutboundMessage, Patient, Practice, utcnow
-from bot.review import REVIEW
-from bot.screen import screen_rules_only, screen_text
+from bot.safety.nets import looks_urgent, safety_net_message, source_of, with_register_urgency
+from bot.safety.rules import Flag
+from bot.safety.screen import screen_text
 from bot.scripts import load_all, script_for_patient
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class Processor:
                 InboundMessage.status == "received", InboundMessage.id > self._screened_upto)
                 .order_by(InboundMessage.id)).all()
         for inbound_id, number, body in new:
-            if number not in urgent and _looks_urgent(body):
+            if number not in urgent and looks_urgent(body):
                 urgent.append(number)
             self._screened_upto = max(self._screened_upto, inbound_id)
         for number in urgent:
@@ -320,7 +320,7 @@ class Processor:
         return DialogueTurn(conversation.public_id, message.body, patient.mobile, script.sender)
 
     def _raise_flag(self, session, message: InboundMessage, patient: Optional[Patient],
-                    conversation: Optional[Conversation], flag: "safety.Flag") -> "str | FlagRaised":
+                    conversation: Optional[Conversation], flag: Flag) -> "str | FlagRaised":
         """Safety net text at once, a flag record, and the conversation handed to a human. Returns a
         FlagRaised when the assistant was running the conversation (its answer may be kept)."""
         script = script_for_patient(self.settings.practices_dir, patient) if patient \
@@ -340,7 +340,7 @@ class Processor:
         raised = records.raise_flag(session, practice_id=practice.id if practice else None,
                                     patient_id=message.patient_id, conversation=conversation,
                                     inbound_message_id=message.id, kind=flag.kind, severity=flag.severity,
-                                    category=flag.category, evidence="; ".join(flag.evidence), source=_source_of(flag))
+                                    category=flag.category, evidence="; ".join(flag.evidence), source=source_of(flag))
         try:
             with session.begin_nested():  # the practice is closed: its out-of-hours contact, at once
                 escalation.notify_out_of_hours(session, self.settings, raised, script, utcnow())
@@ -419,61 +419,8 @@ class Processor:
         return UNKNOWN_ANSWERED
 
 
-def _source_of(flag: "safety.Flag") -> str:
-    """Which net raised a flag: the rules, the model, or the screen's review of an unreadable text."""
-    if flag.kind == REVIEW:
-        return "model" if flag.category == "unsure" else "screen"
-    return "model" if flag.category.startswith("model_") else "rules"
-
-
-def _looks_urgent(body: str) -> bool:
-    """The early look at a text waiting in the queue: the rules alone (the full screen runs again
-    when the text is processed). A text the rules cannot read goes first too."""
-    try:
-        return screen_rules_only(body) is not None
-    except Exception:
-        log.exception("early safety look failed; the text goes first")
-        return True
-
-
 def _script_for_number(settings: Settings, to_number: str):
     """The script of the practice that texts from `to_number` (the first practice if none does)."""
     scripts = load_all(settings.practices_dir)
     by_sender = {s.sender or settings.twilio_from_number: s for s in scripts.values()}
     return by_sender.get(to_number) or next(iter(scripts.values()))
-
-
-# Which safety-net text each kind of flag gets (issue 14): the one place this rule lives.
-NET_BY_CATEGORY = {
-    "breathing_chest": "safety_999", "collapse_stroke": "safety_999",
-    "spinal_cord_compression": "safety_same_hour", "svco": "safety_same_hour", "hypercalcaemia": "safety_same_hour",
-    "dehydration_toxicity": "safety_same_hour",
-    "bleeding": "safety_bleeding",
-    "suicide": "safety_suicide", "self_harm": "safety_suicide",
-    "domestic_abuse": "safety_domestic", "financial_abuse": "safety_domestic",
-    "child_abuse": "safety_at_risk", "adult_abuse_neglect": "safety_at_risk",
-}
-SEPSIS_NET = {True: "safety_sepsis_treatment", None: "safety_sepsis_unknown", False: "safety_clinical"}
-
-
-def safety_net_message(flag: "safety.Flag", on_active_treatment: Optional[bool]) -> str:
-    """Which safety-net text a flag gets. `on_active_treatment` is the register's answer: True,
-    False, or None when the practice does not know (GP systems rarely hold it)."""
-    if flag.kind == REVIEW:
-        return "safety_review"
-    if flag.category == "neutropenic_sepsis":
-        return SEPSIS_NET[on_active_treatment]
-    if flag.category in NET_BY_CATEGORY:
-        return NET_BY_CATEGORY[flag.category]
-    if flag.kind == "safeguarding":
-        return "safety_safeguarding"
-    return "safety_clinical_treatment" if on_active_treatment else "safety_clinical"
-
-
-def with_register_urgency(flag: "safety.Flag", on_active_treatment: Optional[bool]) -> "safety.Flag":
-    """A possible infection is urgent whenever the register says the patient is on treatment,
-    whether or not the text says so (neutropenic sepsis can kill within hours)."""
-    if flag.category == "neutropenic_sepsis" and on_active_treatment and flag.severity != "urgent":
-        return dataclasses.replace(flag, severity="urgent",
-                                   evidence=flag.evidence + ("the register says: on treatment",))
-    return flag

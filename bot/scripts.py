@@ -36,7 +36,7 @@ TURN_PLACEHOLDERS = {"area", "role", "options", "appointment"}
 PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monitored", "helpline",
                 "next_contact"} | TURN_PLACEHOLDERS
 
-# Every safety-net text bot/processor.py safety_net_message can choose, one per kind of flag: a
+# Every safety-net text bot/safety/nets.py safety_net_message can choose, one per kind of flag: a
 # practice may reword each one but never leave one out (tests/test_script_load_errors.py checks the
 # processor chooses no other).
 SAFETY_NET_MESSAGES = ("safety_999", "safety_sepsis_treatment", "safety_sepsis_unknown", "safety_same_hour",

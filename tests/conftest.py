@@ -29,7 +29,7 @@ os.environ.setdefault("INBOX_SCRYPT_N", "16384")
 from bot import scripts  # noqa: E402
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.db import session_scope, upgrade  # noqa: E402
-from bot.fake_twilio import FakeTwilio  # noqa: E402
+from devkit.fake_twilio import FakeTwilio  # noqa: E402
 from bot.models import Conversation, Patient  # noqa: E402
 from bot.outreach import ensure_practice  # noqa: E402
 
@@ -226,7 +226,7 @@ def conversation(settings, database_url) -> dict:
 from dataclasses import dataclass  # noqa: E402
 
 from bot.dialogue import RasaClient  # noqa: E402
-from bot.stack import Stack  # noqa: E402
+from devkit.stack import Stack  # noqa: E402
 
 
 @dataclass
@@ -279,7 +279,7 @@ def safety_classifier():
     (other training data or code) or from another scikit-learn, one trained now (about 15 s)."""
     import warnings
 
-    from bot import safety_model
+    from bot.safety import model as safety_model
     try:
         model = safety_model.load(safety_model.DEFAULT_PATH)
         if model.is_current():

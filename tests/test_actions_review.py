@@ -14,7 +14,7 @@ from actions.common import ActionUnclear
 from actions.identity import ActionAskDateOfBirth
 from bot.db import session_scope
 from bot.models import Conversation, Flag, Task
-from bot.review import carries_content
+from bot.safety.review import carries_content
 from tests.test_actions import SCRIPT, FIRST_NAME, add_inbound, make_tracker, run, texts
 
 

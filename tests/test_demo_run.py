@@ -1,10 +1,10 @@
-"""`make run` (bot/run.py) is a demo: it adds a patient and resets an admin of every practice, so it
+"""`make run` (devkit/demo.py) is a demo: it adds a patient and resets an admin of every practice, so it
 must never touch a database other than its own file."""
 from __future__ import annotations
 
 import psycopg2
 
-from bot import run
+from devkit import demo
 from tests.conftest import PG_SERVER
 
 
@@ -21,7 +21,7 @@ def _tables(url: str) -> int:
 def test_the_demo_refuses_any_database_but_its_own(monkeypatch, capsys, database_url):
     before = _tables(database_url) if database_url.startswith("postgresql") else None
     monkeypatch.setenv("DATABASE_URL", database_url)
-    assert run.main() == 2
+    assert demo.main() == 2
     err = capsys.readouterr().err
     assert "make run uses only its own demo database" in err and "unset DATABASE_URL" in err
     other = database_url.split(":///")[-1] if database_url.startswith("sqlite") else database_url.rsplit("/", 1)[-1]

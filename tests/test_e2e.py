@@ -386,7 +386,7 @@ def test_an_ordinary_reply_is_not_flagged(deployment):
 
 def test_the_trained_second_net_catches_what_the_rules_miss(deployment):
     from bot.models import Flag
-    from bot.safety import screen
+    from bot.safety.rules import screen
 
     text = "the whites of my eyes look yellow and my pee is really dark"
     assert screen(text) is None  # the rules alone miss this one

@@ -1,4 +1,4 @@
-"""Tests for bot.fake_twilio.FakeTwilio, driven through the real twilio client."""
+"""Tests for devkit.fake_twilio.FakeTwilio, driven through the real twilio client."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import twilio.rest
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from bot.fake_twilio import FakeTwilio, count_segments
+from devkit.fake_twilio import FakeTwilio, count_segments
 from bot.twilio_client import BaseUrlRewritingHttpClient, make_twilio_client
 
 ACCOUNT_SID = "AC" + "0" * 32

@@ -22,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from bot import spool
 from bot.db import session_scope
 from bot.models import InboundMessage
-from bot.stack import Stack
+from devkit.stack import Stack
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, DATABASES, PRACTICE_NUMBER, drop_database, fresh_database_url
 from tests.helpers import wait_for
 from tests.test_intake import stalled

@@ -28,7 +28,7 @@ from sqlalchemy import delete, func, select, update
 
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
-from bot.fake_twilio import FakeTwilio
+from devkit.fake_twilio import FakeTwilio
 from bot.inbox import auth
 from bot.inbox.escalation import DUTY_CLINICIAN, escalate_overdue, escalation_text
 from bot import booking, records
@@ -37,7 +37,7 @@ from bot.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMess
 from bot.outreach import ensure_practice
 from bot.scripts import script_for
 from bot.sender import Sender
-from bot.stack import Stack
+from devkit.stack import Stack
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, DATABASES, PRACTICE_NUMBER, drop_database, \
     fresh_database_url, make_settings
 

@@ -1,4 +1,4 @@
-"""The safety screen (bot.safety): red flags and safeguarding triggers in inbound patient texts.
+"""The safety screen (bot.safety.rules): red flags and safeguarding triggers in inbound patient texts.
 
 A missed red flag is the worst failure this product can have, so most of these tests are about
 never missing one: every category, many phrasings, third-person reports, misspellings, negations
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import safety
-from bot.safety import Flag, screen
+from bot.safety import rules
+from bot.safety.rules import Flag, screen
 
 LABELLED = Path(__file__).parent / "data" / "safety_labelled.csv"
 SEVERITY_RANK = {"urgent": 0, "soon": 1}
@@ -25,7 +25,7 @@ C, S, U, N = "clinical", "safeguarding", "urgent", "soon"
 
 @pytest.fixture(scope="module", autouse=True)
 def pipeline():
-    safety.warm_up()  # build once; also proves the vocabulary compiles and the lemmatizer loads offline
+    rules.warm_up()  # build once; also proves the vocabulary compiles and the lemmatizer loads offline
 
 
 def check(text: str, kind: str, severity: str, category: str) -> Flag:
@@ -144,7 +144,7 @@ def test_each_category_flags(text, kind, severity, category):
 
 
 def test_every_category_is_covered_by_the_table():
-    assert {c for *_, c in CATEGORY_CASES} == set(safety.TRIGGERS)
+    assert {c for *_, c in CATEGORY_CASES} == set(rules.TRIGGERS)
 
 
 # ---- third-person reports ---------------------------------------------------------------------------
@@ -334,7 +334,7 @@ def test_mixed_with_other_content():
     "\ud800 chest pain \udfff",
 ])
 def test_never_raises_on_odd_input(text):
-    flag = safety._screen(text)  # the unguarded screen: a crash here is a bug, not a fail-safe flag
+    flag = rules._screen(text)  # the unguarded screen: a crash here is a bug, not a fail-safe flag
     assert flag is None or flag.category != "screen_error"
 
 
@@ -352,13 +352,13 @@ def test_non_strings_do_not_raise():
 def test_a_broken_screen_fails_safe(monkeypatch):
     def broken():
         raise RuntimeError("boom")
-    monkeypatch.setattr(safety, "_get_screen", broken)
+    monkeypatch.setattr(rules, "_get_screen", broken)
     flag = screen("yes please")
     assert flag == Flag("clinical", "soon", "screen_error", ())
 
 
 def test_the_lemmatizer_works_offline():
-    s = safety._get_screen()
+    s = rules._get_screen()
     assert [t.lemma_ for t in s.nlp("coughing collapsed legs")] == ["cough", "collapse", "leg"]
     assert s.nlp.get_pipe("lemmatizer").mode == "lookup"
 
@@ -376,7 +376,7 @@ def test_it_is_fast():
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(), st.text(alphabet=st.characters(), max_size=200)))  # the second includes surrogates
 def test_property_never_raises_on_any_text(text):
-    flag = safety._screen(text)
+    flag = rules._screen(text)
     assert flag is None or all(e in text for e in flag.evidence)
 
 
@@ -390,7 +390,7 @@ WORDS = ["no", "not", "can't", "I", "my", "he", "mum", "temp", "38.5", "37.2", "
 @given(st.lists(st.sampled_from(WORDS), max_size=25), st.sampled_from([" ", "", "  ", "\n"]))
 def test_property_evidence_is_always_in_the_text(words, sep):
     text = sep.join(words)
-    flag = safety._screen(text)
+    flag = rules._screen(text)
     if flag is not None:
         assert flag.kind in ("clinical", "safeguarding") and flag.severity in ("urgent", "soon")
         assert flag.evidence and all(e and e in text for e in flag.evidence), (text, flag)

@@ -30,7 +30,7 @@ def test_one_json_line_per_message_with_rules_only(tmp_path):
 
 
 def test_the_trained_model_catches_what_the_rules_miss_and_needs_no_rasa():
-    """The same screen as live texts (bot/screen.py): rules, then the model; three outcomes. These
+    """The same screen as live texts (bot/safety/screen.py): rules, then the model; three outcomes. These
     texts are written here, not taken from the corpus the model was trained on."""
     lines = ["the whites of my eyes look yellow and my pee is really dark",   # the rules miss jaundice
              "im not planning on being around much longer",                    # passive suicidal statement

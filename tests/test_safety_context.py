@@ -1,4 +1,4 @@
-"""The safety screen's context (bot.safety_context, used by bot.safety): hits told as past and over,
+"""The safety screen's context (bot.safety.context, used by bot.safety.rules): hits told as past and over,
 fevers explained by a vaccine, "would kill me" hypotheticals, and the idioms and negations added with
 them. Every text here is written for this test (none is from the writers' corpus).
 
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot import safety
-from bot.safety import screen
+from bot.safety import rules
+from bot.safety.rules import screen
 
 
 @pytest.fixture(scope="module", autouse=True)
 def pipeline():
-    safety.warm_up()
+    rules.warm_up()
 
 
 # ---- not a red flag now -------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-"""De-identifying texts for the safety screen's corpus (bot/safety_feedback.py)."""
+"""De-identifying texts for the safety screen's corpus (bot/safety/feedback.py)."""
 from __future__ import annotations
 
 import pytest
 
-from bot.safety_feedback import deidentify
+from bot.safety.feedback import deidentify
 
 CASES = [
     ("Margaret Ellis, born 12/03/1961", ("Margaret", "Ellis"), "[name] [name], born [date]"),

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import safety, safety_model
-from bot.safety_model import Figures, figures
-from bot.screen import screen_text
+from bot.safety import model as safety_model, rules
+from bot.safety.model import Figures, figures
+from bot.safety.screen import screen_text
 
 HELDOUT_DIR = Path(__file__).parent / "data" / "safety_heldout"
 # The first lot (wD, wF from wA-wG) was measured and read in session 5; those two then joined the
@@ -44,10 +44,10 @@ BOUNDS = [
 
 @pytest.fixture(scope="module")
 def combined(safety_classifier) -> dict[str, Figures]:
-    """Figures of the live screen (bot/screen.py: the rules, then the classifier) per held-out writer
+    """Figures of the live screen (bot/safety/screen.py: the rules, then the classifier) per held-out writer
     and for all."""
     rows = safety_model.read_rows(safety_model.training_files(HELDOUT_DIR))
-    safety.warm_up()
+    rules.warm_up()
     got = [flag.kind if (flag := screen_text(r.text, safety_classifier)) else None for r in rows]
     out = {w: figures([r.kind for r in rows if r.writer == w], [g for r, g in zip(rows, got) if r.writer == w])
            for w in sorted({r.writer for r in rows})}

@@ -1,4 +1,4 @@
-"""The safety classifier (bot.safety_model): saving and loading, inputs that must never break it,
+"""The safety classifier (bot.safety.model): saving and loading, inputs that must never break it,
 deterministic training and the threshold rule. Its recall is tested in test_safety_heldout.py."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pickle
 import numpy as np
 import pytest
 
-from bot import safety_model
-from bot.safety_model import Assessment, ModelVersionError, Row, Scores, Thresholds
+from bot.safety import model as safety_model
+from bot.safety.model import Assessment, ModelVersionError, Row, Scores, Thresholds
 
 OUTCOMES = {"clinical", "safeguarding", "review", None}
 FILLER = "Thanks for the text about the appointment, the bus is fine and my sister can bring me. "

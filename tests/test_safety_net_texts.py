@@ -1,7 +1,7 @@
 """Safety-net texts by kind of flag (issue 14): every category gets its own text, for every
 treatment status the register can hold (on treatment, not, not known) and in and out of the
 practice's opening hours, at fixed instants. The wording is the practice script's; the choice is
-bot/processor.py's one rule."""
+bot/safety/nets.py's one rule."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.processor import safety_net_message, with_register_urgency
-from bot.safety import Flag
+from bot.safety.nets import safety_net_message, with_register_urgency
+from bot.safety.rules import Flag
 from bot.scripts import ScriptError, load_all, load_script
 from bot.send_window import OPENING_DEFAULT, SendWindow
 from bot.sms import segment_count

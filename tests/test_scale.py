@@ -29,11 +29,11 @@ from sqlalchemy.engine.url import make_url
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.dialogue import RasaClient
-from bot.fake_twilio import FakeTwilio
+from devkit.fake_twilio import FakeTwilio
 from bot.models import InboundMessage, OutboundMessage
 from bot.outreach import add_patient, start_conversation
 from bot.scripts import script_for
-from bot.stack import Stack
+from devkit.stack import Stack
 from tests.conftest import (ACCOUNT_SID, AUTH_TOKEN, PG_SERVER, PRACTICE_NUMBER, drop_database,
                             fresh_database_url, make_settings)
 from tests.helpers import wait_for
@@ -287,7 +287,7 @@ class _Rasa:
 
 
 def _closed_port_url() -> str:
-    from bot.stack import free_port
+    from devkit.stack import free_port
 
     return f"http://127.0.0.1:{free_port()}"  # nothing listens there: connection refused
 

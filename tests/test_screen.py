@@ -1,11 +1,11 @@
-"""The live safety screen (bot/screen.py) on bad input: never a crash, and what it cannot read goes
+"""The live safety screen (bot/safety/screen.py) on bad input: never a crash, and what it cannot read goes
 to a person. Texts written here, not taken from the corpus."""
 from __future__ import annotations
 
 import pytest
 
-from bot import safety, screen
-from bot.screen import screen_text
+from bot.safety import rules, screen
+from bot.safety.screen import screen_text
 
 LONG = ("I just wanted to say thank you for the call last week, it was lovely to talk. " * 25)[:1600]
 
@@ -31,7 +31,7 @@ def test_bad_input_never_crashes_and_what_cannot_be_read_goes_to_a_person(text, 
 def test_a_failing_rules_screen_gives_a_review_not_silence(monkeypatch):
     def broken(_text):
         raise RuntimeError("spaCy fell over")
-    monkeypatch.setattr(safety, "screen", broken)
+    monkeypatch.setattr(rules, "screen", broken)
     flag = screen_text("anything at all")
     assert (flag.kind, flag.category) == ("review", "screen_error")
 
@@ -62,7 +62,7 @@ def test_a_rules_flag_after_ordinary_words_is_never_set_aside_by_the_model(fille
     """The model may set a rule's flag aside when it is sure the text is ordinary ("had a nosebleed,
     it stopped"), but ordinary words before a red flag dilute its score: the flag must stand."""
     text = filler * repeat + red_flag
-    assert safety.screen(text) is not None, "the rules must catch this one for the test to mean anything"
+    assert rules.screen(text) is not None, "the rules must catch this one for the test to mean anything"
     flag = screen_text(text)
     assert flag is not None and flag.kind == kind
 
@@ -73,7 +73,7 @@ def test_a_rules_flag_after_ordinary_words_is_never_set_aside_by_the_model(fille
 ])
 def test_a_settled_event_the_rules_match_is_set_aside_by_the_model(text):
     """Written here: words a rule matches, told as past and settled; the model sets the flag aside."""
-    assert safety.screen(text) is not None
+    assert rules.screen(text) is not None
     assert screen_text(text) is None
 
 
@@ -84,5 +84,5 @@ def test_a_worry_only_the_model_knows_is_not_diluted_by_a_long_text(repeat, worr
     """Long texts are scored in short overlapping windows, so ordinary words before a worry the
     rules do not know do not hide it: it still reaches a person (a flag or a review)."""
     text = FILLERS[1] * repeat + worry
-    assert safety.screen(text) is None, "only the model should catch this one for the test to mean anything"
+    assert rules.screen(text) is None, "only the model should catch this one for the test to mean anything"
     assert screen_text(text) is not None

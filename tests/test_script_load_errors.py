@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot import scripts
-from bot.processor import NET_BY_CATEGORY, SEPSIS_NET, safety_net_message
-from bot.safety import Flag
+from bot.safety.nets import NET_BY_CATEGORY, SEPSIS_NET, safety_net_message
+from bot.safety.rules import Flag
 from bot.scripts import SAFETY_NET_MESSAGES, ScriptError, load_script
 
 HEAD = "ods_code: Z99999\nname: Test Surgery\nphone: 01234 567890\n"

@@ -33,7 +33,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, redirect, text
 from sqlalchemy import func, select
 
-from bot import booking, outbox, records, reporting, safety_feedback
+from bot import booking, outbox, records, reporting
 from bot.concerns import AREAS
 from bot.config import Settings
 from bot.inbox import auth
@@ -42,6 +42,7 @@ from bot.inbox.flags import FLAG_MESSAGES, LimitsOf, add_flag_routes, flag_view,
 from bot.inbox.web import PREFIX, Scope, Web, clock, duration, field_of, humanise, row_of, visible
 from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage, Note,
                         OutboundMessage, Outcome, Patient, Practice, RoutingDecision, SafetyLabel, Task, User)
+from bot.safety import feedback as safety_feedback
 from bot.scripts import ScriptError, script_for
 from bot.sms import segment_count
 
@@ -499,7 +500,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
     @bp.post("/c/<public_id:str>/label", name="inbox_label")
     @guarded()
     def label_text(request: Request, scope: Scope, public_id: str) -> HTTPResponse:
-        """A coordinator's judgement of the safety screen on one patient text (bot/safety_feedback.py)."""
+        """A coordinator's judgement of the safety screen on one patient text (bot/safety/feedback.py)."""
         conversation = _conversation_for(scope, public_id)
         if conversation is None:
             return not_found(scope, f"conversation:{public_id[:40]}")

@@ -1,14 +1,14 @@
 """The trained second net of the safety screen: a calibrated linear classifier over word and
 character n-grams that scores every inbound text for a clinical red flag or a safeguarding concern.
 
-The rules (`bot.safety`) are the first net; this model is for the phrasings they do not know. It
+The rules (`bot.safety.rules`) are the first net; this model is for the phrasings they do not know. It
 never diagnoses; it says "a person should read this" (`review`) or, when it is very sure, which
 kind of flag it is (`clinical` / `safeguarding`).
 
 Training data: the training writers' texts in data/safety/writers/ (15 independently briefed
 writers, 2 held out in tests/data/safety_heldout/, never used here), and the project's check-in answers. The project's older labelled
 set (tests/data/safety_labelled.csv) is NOT used: it was written alongside the rules, and adding it
-lowered the cross-validated recall at the 10% person-rate (see `python -m bot.safety_model train`).
+lowered the cross-validated recall at the 10% person-rate (see `python -m bot.safety.model train`).
 
 Features: TF-IDF of word 1-2-grams, of character 2-5-grams (within word boundaries, so typos and
 text-speak still share most of their features) and of word 1-2-grams with negated words marked
@@ -22,7 +22,7 @@ training writers: train on all but one, score that one, pool the out-of-fold sco
 check-in answers (`writer_checkin.csv`, all ordinary) are always trained on and never a fold: they
 are not a writer, and their easy texts would flatter the share sent to a person. See `choose_thresholds`.
 
-The rules and the model together: the live screen (`bot/screen.py`) takes the rules' flag unless the
+The rules and the model together: the live screen (`bot/safety/screen.py`) takes the rules' flag unless the
 model is all but certain the text is ordinary (its flag score below the `veto` threshold): the rules
 see words, the model has learnt context ("had a nosebleed this morning, stopped, nurse said fine").
 The veto threshold is half the lowest out-of-fold score of any text the rules rightly flagged, and
@@ -65,11 +65,11 @@ from sklearn.svm import LinearSVC
 
 log = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WRITERS_DIR = PROJECT_ROOT / "data" / "safety" / "writers"
 DEFAULT_PATH = PROJECT_ROOT / "models" / "safety.pkl"
-RULE_FILES = (PROJECT_ROOT / "bot" / "safety.py", PROJECT_ROOT / "bot" / "safety_context.py")
-FORMAT = 2
+RULE_FILES = (PROJECT_ROOT / "bot" / "safety" / "rules.py", PROJECT_ROOT / "bot" / "safety" / "context.py")
+FORMAT = 3  # 3: the classes moved from bot.safety_model to bot.safety.model (the pickle names them)
 KINDS = ("none", "clinical", "safeguarding")   # class order of every probability array here
 TARGET_RECALL = 0.99       # review threshold: out-of-fold recall of flags as close to this as possible...
 MAX_PERSON_RATE = 0.10     # ...while at most this share of `none` texts is sent to a person
@@ -476,18 +476,18 @@ def train_with_cv(rows: Sequence[Row], data_hash: str = "",
 
 
 def rule_flags(texts: Sequence[str]) -> np.ndarray:
-    """Whether the rules (bot.safety.screen) flag each text."""
-    from bot import safety   # spaCy: imported only when training
-    safety.warm_up()
-    return np.array([safety.screen(t) is not None for t in texts], dtype=bool)
+    """Whether the rules (bot.safety.rules.screen) flag each text."""
+    from bot.safety import rules   # spaCy: imported only when training
+    rules.warm_up()
+    return np.array([rules.screen(t) is not None for t in texts], dtype=bool)
 
 
 def _with_rules(rows: Sequence[Row], probs: np.ndarray, thresholds: Thresholds) -> list[str]:
     """Report lines: the rules alone, and the screen as it runs live (rules unless vetoed, then the model)."""
-    from bot import safety
+    from bot.safety import rules
     scored = [i for i, r in enumerate(rows) if r.writer not in ALWAYS_TRAINED]
     kinds = [rows[i].kind for i in scored]
-    ruled = [safety.screen(rows[i].text) for i in scored]
+    ruled = [rules.screen(rows[i].text) for i in scored]
     got = outcomes(probs[scored], thresholds)
     score = probs[scored, 1] + probs[scored, 2]
     stands = rule_stands(np.array([f is not None for f in ruled]), score, thresholds.veto)
@@ -498,7 +498,7 @@ def _with_rules(rows: Sequence[Row], probs: np.ndarray, thresholds: Thresholds) 
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.safety_model", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.safety.model", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     cmd = sub.add_parser("train", help="cross-validate, choose thresholds, fit and save")
     cmd.add_argument("--out", type=Path, default=DEFAULT_PATH)
@@ -522,12 +522,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"  all: {model.cv.line()}")
     model.save(args.out)
     print(f"saved {args.out} ({time.perf_counter() - started:.1f} s)", flush=True)
-    print("out-of-fold, with the rules (bot.safety.screen) as the first net:")
+    print("out-of-fold, with the rules (bot.safety.rules.screen) as the first net:")
     print("\n".join(_with_rules(rows, probs, t)), flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    # Run main from the imported module, so the pickle names bot.safety_model's classes, not __main__'s.
-    from bot.safety_model import main as _main
+    # Run main from the imported module, so the pickle names bot.safety.model's classes, not __main__'s.
+    from bot.safety.model import main as _main
     sys.exit(_main())

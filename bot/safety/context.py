@@ -1,4 +1,4 @@
-"""Context that can set aside a rule hit of the safety screen (`bot.safety`): what is not happening now.
+"""Context that can set aside a rule hit of the safety screen (`bot.safety.rules`): what is not happening now.
 
 The rules find red-flag words; this module asks whether the text itself says that the event is
 over and in the past, explained, or a figure of speech. Three generic cases, each narrow on purpose

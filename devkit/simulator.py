@@ -16,7 +16,7 @@ import jinja2
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.fake_twilio import FakeTwilio
+from devkit.fake_twilio import FakeTwilio
 from bot.models import Patient
 
 _env = jinja2.Environment(autoescape=True)  # patient texts are shown as text, never as HTML

@@ -6,7 +6,7 @@ spaCy or scikit-learn, so the action server can use it without loading the scree
 - `carries_content`: whether a text the dialogue could not read as the answer it asked for still
   says something a person should read (used by actions/review.py).
 
-The screen itself (the rules, then the trained model) is bot/screen.py.
+The screen itself (the rules, then the trained model) is bot/safety/screen.py.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The safety screen as every live text meets it, and `outreach safety-check` too: the rules
-(`bot/safety.py`), then the trained model (`bot/safety_model.py`) for the phrasings the rules do not
+(`bot/safety/rules.py`), then the trained model (`bot/safety/model.py`) for the phrasings the rules do not
 know. Three outcomes: a flag (clinical or safeguarding), a review ("a person should read this
 soon": the model is unsure, or the text cannot be read), or nothing. A rule's flag stands unless the
 model is all but certain the text is ordinary (`SafetyModel.sets_aside_rule`: past and settled
@@ -19,10 +19,10 @@ import unicodedata
 from pathlib import Path
 from typing import Optional
 
-from bot import safety
 from bot.config import ConfigError
-from bot.review import REVIEW, carries_content  # noqa: F401  (re-exported: the screen's vocabulary)
-from bot.safety_model import DEFAULT_PATH, SafetyModel, load
+from bot.safety import rules
+from bot.safety.model import DEFAULT_PATH, SafetyModel, load
+from bot.safety.review import REVIEW, carries_content  # noqa: F401  (re-exported: the screen's vocabulary)
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +44,16 @@ def default_model() -> SafetyModel:
         raise ScreenUnavailable(f"the safety screen's model cannot be loaded: {exc}; run `make model`") from None
 
 
-def review(category: str, evidence: str) -> safety.Flag:
+def review(category: str, evidence: str) -> rules.Flag:
     """A text a person should read soon, with why."""
-    return safety.Flag(kind=REVIEW, severity=REVIEW, category=category, evidence=(evidence,))
+    return rules.Flag(kind=REVIEW, severity=REVIEW, category=category, evidence=(evidence,))
 
 
-def screen_text(text: str, model: Optional[SafetyModel] = None) -> Optional[safety.Flag]:
+def screen_text(text: str, model: Optional[SafetyModel] = None) -> Optional[rules.Flag]:
     """The rules' flag; else the model's flag or review; else a review for a text written mostly in
     another alphabet; else None. `model=None` uses `default_model()`."""
     try:
-        flag = safety.screen(text or "")
+        flag = rules.screen(text or "")
     except Exception:
         log.exception("the safety rules failed on a text; a person will read it")
         return review("screen_error", "the safety rules could not read this text")
@@ -75,8 +75,8 @@ def screen_text(text: str, model: Optional[SafetyModel] = None) -> Optional[safe
     scores = assessment.scores
     evidence = f"model: clinical {scores.clinical:.2f}, safeguarding {scores.safeguarding:.2f}"
     if assessment.outcome in ("clinical", "safeguarding"):
-        return safety.Flag(kind=assessment.outcome, severity="soon", category=f"model_{assessment.outcome}",
-                           evidence=(evidence,))
+        return rules.Flag(kind=assessment.outcome, severity="soon", category=f"model_{assessment.outcome}",
+                          evidence=(evidence,))
     if assessment.outcome == REVIEW:
         if math.isnan(scores.flag):
             return review("screen_error", "the model could not score this text")
@@ -111,6 +111,6 @@ def _mostly_other_alphabets(text: str) -> bool:
     return latin < len(letters) / 2
 
 
-def screen_rules_only(text: str) -> Optional[safety.Flag]:
+def screen_rules_only(text: str) -> Optional[rules.Flag]:
     """The rules alone (`outreach safety-check --rules-only`, the processor's early look)."""
-    return safety.screen(text or "")
+    return rules.screen(text or "")

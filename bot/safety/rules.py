@@ -32,7 +32,7 @@ How a text is screened (all rule-based, no statistical model):
    to a body-temperature word flags too (NICE sepsis sign; not "30 degrees" or "at 34" near
    "hot"). A normal reading (36.0-37.4) right after a fever phrase ("had a temp of 37.1")
    cancels that phrase.
-6. The whole text's context can set a hit aside (`bot.safety_context`): an event told as past and
+6. The whole text's context can set a hit aside (`bot.safety.context`): an event told as past and
    over ("had a temp last week, all good now"; never when it is back or the time is recent), a
    fever explained by a vaccine when no anti-cancer treatment is current, a "my mum would kill me
    if..." hypothetical. Only that hit goes: the other hits of the text still count.
@@ -51,7 +51,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
-from bot import safety_context
+from bot.safety import context as safety_context
 from bot.english import build as build_english
 from bot.spelling import FuzzyIndex
 

@@ -18,10 +18,10 @@ from bot.clock import london_today, utcnow
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db import upgrade
 from bot.dialogue import RasaClient
-from bot.fake_twilio import FakeTwilio
+from devkit.fake_twilio import FakeTwilio
 from bot.outreach import add_patient, start_conversation
-from bot.simulator import Simulator
-from bot.stack import Stack
+from devkit.simulator import Simulator
+from devkit.stack import Stack
 
 # The demo patient was diagnosed 21 days before the demo starts (so inside the 93-day cohort).
 DEMO_PATIENT = dict(ods_code="Y00001", first_name="Alex", last_name="Example", date_of_birth=dt.date(1961, 3, 12),

@@ -1,0 +1,14 @@
+"""The safety screen and the whole safety policy: every inbound text is screened before anything
+else reads it.
+
+rules.py     the rules (spaCy): red flags and safeguarding triggers; `screen`, `warm_up`, `Flag`
+context.py   what sets a rule's hit aside (past and over, vaccine fevers, hypotheticals)
+model.py     the trained second net (models/safety.pkl; `python -m bot.safety.model train`)
+screen.py    the live screen: the rules, then the model; a review when unsure or unreadable
+review.py    a text that is not the answer but says something goes to a person
+nets.py      which safety-net text a flag gets, the register's urgency, which net raised it,
+             the early look at a waiting text
+feedback.py  coordinators' marks on the screen (missed flags, false alarms) for the corpus
+
+Kept light on purpose: importing bot.safety loads neither spaCy nor scikit-learn.
+"""
