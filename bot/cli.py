@@ -83,13 +83,6 @@ def cmd_processor(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_simulator(args: argparse.Namespace) -> int:
-    from devkit.simulator import run_simulator
-
-    run_simulator(load_settings(), host=args.host, port=args.port)
-    return 0
-
-
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a patient's conversations, messages, outcomes and tasks (no phone number needed in logs)."""
     from bot.db import session_scope
@@ -605,10 +598,6 @@ def build_parser() -> argparse.ArgumentParser:
     gateway.add_argument("--port", type=int, default=8000)
     gateway.set_defaults(func=cmd_gateway)
 
-    simulator = sub.add_parser("simulator", help="run the simulated SMS network (a Twilio-compatible fake with a web page)")
-    simulator.add_argument("--host", default="127.0.0.1")
-    simulator.add_argument("--port", type=int, default=8010)
-    simulator.set_defaults(func=cmd_simulator)
     return parser
 
 
