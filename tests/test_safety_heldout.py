@@ -26,9 +26,11 @@ FIRST_WRITERS = ("wA", "wB", "wC", "wD", "wE", "wF", "wG")
 NEW_WRITERS = ("wH", "wI", "wJ", "wK", "wL")
 TRAINING_ONLY = ("wM", "wN", "wO")   # briefed later for training only, never in a lot
 
+RELEASE_WRITERS = ("wP",)   # commissioned fresh for this release; measured once, with the final model
+
 # (writer or "all", figure, "min" floor or "max" ceiling, bound). Issue bars: recall_* >= 0.99,
 # person_rate <= 0.10. Measured 2026-12-03 with the model trained on wA-wH, wJ, wL-wO and the check-in
-# answers (bench/safety_eval.py).
+# answers (bench/safety_eval.py). wI and wK were read at each step of the work; wP only once, at the end.
 BOUNDS = [
     ("wI", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 100% (153/153)
     ("wI", "recall_safeguarding", "min", 0.98),   # issue bar 99%; measured 98.9% (92/93), ratchet
@@ -36,9 +38,12 @@ BOUNDS = [
     ("wK", "recall_clinical", "min", 0.98),       # issue bar 99%; measured 98.0% (147/150), ratchet
     ("wK", "recall_safeguarding", "min", 0.98),   # issue bar 99%; measured 99.0% (95/96), ratchet
     ("wK", "person_rate", "max", 0.11),           # issue bar 10%; measured 10.5% (24/228), ratchet
-    ("all", "recall_clinical", "min", 0.99),      # issue bar 99%; measured 99.0% (300/303)
-    ("all", "recall_safeguarding", "min", 0.98),  # issue bar 99%; measured 98.9% (187/189), ratchet
-    ("all", "person_rate", "max", 0.11),          # issue bar 10%; measured 10.1% (46/455), ratchet
+    ("wP", "recall_clinical", "min", 0.98),       # issue bar 99%; measured 98.7% (149/151), ratchet
+    ("wP", "recall_safeguarding", "min", 0.96),   # issue bar 99%; measured 96.7% (89/92), ratchet
+    ("wP", "person_rate", "max", 0.09),           # issue bar 10%; measured 8.2% (18/220)
+    ("all", "recall_clinical", "min", 0.98),      # issue bar 99%; measured 98.9% (449/454), ratchet
+    ("all", "recall_safeguarding", "min", 0.98),  # issue bar 99%; measured 98.2% (276/281), ratchet
+    ("all", "person_rate", "max", 0.10),          # issue bar 10%; measured 9.5% (64/675)
 ]
 
 
@@ -73,5 +78,6 @@ def test_the_heldout_pair_is_the_one_drawn_by_lot_and_never_trained_on():
     drawn = random.Random("can005-issue13-heldout-2").sample(sorted(NEW_WRITERS), 2)
     heldout = {r.writer for r in safety_model.read_rows(safety_model.training_files(HELDOUT_DIR))}
     training = {r.writer for r in safety_model.read_rows(safety_model.training_files())}
-    assert set(first) == {"wD", "wF"} and heldout == set(drawn) == {"wI", "wK"}
+    assert set(first) == {"wD", "wF"} and set(drawn) == {"wI", "wK"}
+    assert heldout == set(drawn) | set(RELEASE_WRITERS)
     assert training == set(FIRST_WRITERS + NEW_WRITERS + TRAINING_ONLY) - heldout | {"checkin"}  # + check-in answers
