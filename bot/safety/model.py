@@ -78,7 +78,7 @@ LONG = 300                 # texts over this many characters are scored in windo
 WINDOW, STEP = 160, 80     # ...of this many characters, this far apart (short: ordinary words dilute a worry)
 VETO_MAX = 0.05            # the model never sets aside a rule's flag when it gives the text this or more
 CONTEXT = 60               # ...nor when it gives the words within this many characters of the rule's evidence this,
-VETO_MAX_LENGTH = 300      # ...nor ever in a text longer than this: ordinary words dilute a red flag's score
+                           # ...nor ever in a LONG text: ordinary words dilute a red flag's score
 ALWAYS_TRAINED = frozenset({"checkin"})   # groups trained on, never a cross-validation fold (not writers)
 
 _NEGATORS = frozenset("""no not never without none nor neither nothing nobody cannot cant dont didnt doesnt
@@ -363,13 +363,13 @@ class SafetyModel:
 
     def sets_aside_rule(self, text: str, evidence: Sequence[str] = ()) -> bool:
         """True if the model is all but certain a text the rules flagged is ordinary (see the module
-        docstring): the text is at most VETO_MAX_LENGTH characters, and the whole text and the words
+        docstring): the text is not LONG (at most that many characters), and the whole text and the words
         around each piece of the rule's evidence all score below the veto. Both limits are there
         because ordinary words dilute a bag-of-words score: "my temp is 38.5" after two lines of
         thanks scores 0.001 as a whole, but not within CONTEXT characters of "38.5" (tests/test_screen.py).
         Anything the model cannot score sets nothing aside."""
         text = normalise(text)
-        if len(text) > VETO_MAX_LENGTH:
+        if len(text) > LONG:
             return False
         pieces = [text] + around(text, evidence)
         try:
