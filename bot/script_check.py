@@ -379,6 +379,8 @@ SAMPLE_CONVERSATION: Sequence[Tuple[str, str]] = (
     ("bot", "safety_domestic"),
     ("patient", "my neighbour's children are left alone all night"),
     ("bot", "safety_at_risk"),
+    ("patient", "I'm his only carer and I'm at breaking point, I can't lift him any more"),
+    ("bot", "safety_carer"),
     ("patient", "things at home are not safe for me"),
     ("bot", "safety_safeguarding"),
     ("section", "A text the safety screen is unsure about (a person reads it the same working day)"),

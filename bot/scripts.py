@@ -41,7 +41,7 @@ PLACEHOLDERS = {"first_name", "practice", "contact", "callback_days", "not_monit
 # processor chooses no other).
 SAFETY_NET_MESSAGES = ("safety_999", "safety_sepsis_treatment", "safety_sepsis_unknown", "safety_same_hour",
                        "safety_bleeding", "safety_clinical_treatment", "safety_clinical", "safety_suicide",
-                       "safety_domestic", "safety_at_risk", "safety_safeguarding", "safety_review")
+                       "safety_domestic", "safety_at_risk", "safety_carer", "safety_safeguarding", "safety_review")
 # Phones texted about flags (bot/inbox/escalation.py): UK mobiles.
 CONTACT_PHONES = ("duty_clinician_phone", "second_contact_phone", "out_of_hours_contact")
 

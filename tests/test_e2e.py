@@ -307,7 +307,7 @@ def test_a_text_sent_while_the_database_is_down_is_kept_and_answered_later(deplo
 
 SAFETY_TEXTS = {"safety_999", "safety_sepsis_treatment", "safety_sepsis_unknown", "safety_same_hour",
                 "safety_bleeding", "safety_clinical_treatment", "safety_clinical", "safety_suicide", "safety_domestic",
-                "safety_at_risk", "safety_safeguarding"}
+                "safety_at_risk", "safety_carer", "safety_safeguarding"}
 CLINICAL = "temp 38.2, had chemo tuesday"
 SAFEGUARDING = "i dont see the point anymore"
 
@@ -359,6 +359,16 @@ def test_a_flag_at_any_point_gets_the_safety_net_and_a_human(deployment, point, 
         flagged = session.scalar(select(InboundMessage).where(InboundMessage.body == text,
                                                               InboundMessage.from_number == phone.number))
         assert flagged.handled_by == "safety"  # never reached the dialogue, so never a form answer
+
+
+def test_a_carer_who_cannot_cope_gets_the_carers_safety_net_and_a_human(deployment):
+    phone = Phone(deployment)
+    phone.start()
+    (reply,) = phone.text("I'm his only carer and I'm at breaking point, I can't lift him any more", 1)
+    assert reply == say("safety_carer") and "116 123" in reply and "999" in reply
+    assert flags_of(deployment, phone)[-1] == ("safeguarding", "soon")
+    assert phone.conversation_status() in ("handed_over", "closed")
+    phone.text("yes please", 0)  # silent until a person hands it back
 
 
 def test_a_flag_after_opting_out_still_gets_the_safety_net(deployment):

@@ -135,6 +135,9 @@ CATEGORY_CASES = [
     ("he hits the kids", S, U, "child_abuse"),
     ("my son takes my pension", S, N, "financial_abuse"),
     ("someone has been using my bank card", S, N, "financial_abuse"),
+    # a carer who cannot cope: strain words count only in a text about caring
+    ("I look after my husband and I'm at breaking point", S, N, "carer_strain"),
+    ("I'm his only carer and I can't cope", S, N, "carer_strain"),
 ]
 
 
@@ -437,3 +440,34 @@ def test_labelled_set_recall_is_total_and_false_alarms_are_rare():
     assert not missed, f"recall {recall:.1%}; missed (text, expected kind, got): {missed}"
     assert not lower, f"severity lower than labelled: {lower}"
     assert false_alarm_rate < 0.10, f"false-alarm rate {false_alarm_rate:.1%}: {false_alarms}"
+
+
+# ---- a carer who cannot cope -------------------------------------------------------------------------
+@pytest.mark.parametrize("text, caring", [
+    ("I care for my mum on my own and I'm falling apart", "care for my"),
+    ("she's doing everything for me and she's on her knees with it", "doing everything for me"),
+    ("I can't lift him any more, I'm 82 myself", "can't lift him"),     # the strain is the caring
+    ("Caring for Dad round the clock, I'm frightened of what I'll do next", "Caring for Dad"),
+    ("my wife looks after me and says she can't keep going", "looks after me"),
+])
+def test_a_carer_who_cannot_cope_flags_with_the_caring_words_as_evidence(text, caring):
+    flag = check(text, S, N, "carer_strain")
+    assert caring in flag.evidence   # why the strain counted
+
+
+@pytest.mark.parametrize("text", [
+    "I'm at breaking point with this pain, it never lets up",      # strain, but no caring: not a carer's text
+    "Caring for him is hard some days but I'm managing fine",
+    "No, my son's not a young carer, he just helps with the shopping",
+    "I look after my wife. We're not at the end of our tether, we've got carers twice a day",
+    "Knackered but coping, our daughter has Dad at weekends",
+])
+def test_caring_without_strain_or_strain_without_caring_does_not_flag_as_carer_strain(text):
+    flag = screen(text)
+    assert flag is None or flag.category != "carer_strain", flag
+
+
+def test_a_carers_strain_yields_to_a_clinical_flag_in_the_same_text():
+    # The clinical net carries the advice the person cared for needs now; a person reads the text either way.
+    flag = screen("I look after mum and I'm at breaking point, she's coughing up blood")
+    assert flag is not None and flag.kind == "clinical" and flag.category == "bleeding"

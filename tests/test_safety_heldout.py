@@ -39,10 +39,12 @@ BOUNDS = [
     ("wK", "recall_safeguarding", "min", 0.98),   # issue bar 99%; measured 99.0% (95/96), ratchet
     ("wK", "person_rate", "max", 0.11),           # issue bar 10%; measured 10.5% (24/228), ratchet
     ("wP", "recall_clinical", "min", 0.98),       # issue bar 99%; measured 98.7% (149/151), ratchet
-    ("wP", "recall_safeguarding", "min", 0.96),   # issue bar 99%; measured 96.7% (89/92), ratchet
+    ("wP", "recall_safeguarding", "min", 0.97),   # issue bar 99%; measured 96.7% (89/92), then 97.8% (90/92)
+    #                                               with the carer-strain rule (session 7, not tuned on wP), ratchet
     ("wP", "person_rate", "max", 0.09),           # issue bar 10%; measured 8.2% (18/220)
     ("all", "recall_clinical", "min", 0.98),      # issue bar 99%; measured 98.9% (449/454), ratchet
-    ("all", "recall_safeguarding", "min", 0.98),  # issue bar 99%; measured 98.2% (276/281), ratchet
+    ("all", "recall_safeguarding", "min", 0.98),  # issue bar 99%; measured 98.2% (276/281), 98.6% (277/281)
+    #                                               with the carer-strain rule, ratchet
     ("all", "person_rate", "max", 0.10),          # issue bar 10%; measured 9.5% (64/675)
 ]
 

@@ -39,6 +39,7 @@ EXPECTED = {
     "financial_abuse": ("safeguarding", "safety_domestic", "safety_domestic", "safety_domestic"),
     "child_abuse": ("safeguarding", "safety_at_risk", "safety_at_risk", "safety_at_risk"),
     "adult_abuse_neglect": ("safeguarding", "safety_at_risk", "safety_at_risk", "safety_at_risk"),
+    "carer_strain": ("safeguarding", "safety_carer", "safety_carer", "safety_carer"),
     "model_safeguarding": ("safeguarding", "safety_safeguarding", "safety_safeguarding", "safety_safeguarding"),
     "unsure": ("review", "safety_review", "safety_review", "safety_review"),
 }

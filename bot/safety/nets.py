@@ -25,6 +25,7 @@ NET_BY_CATEGORY = {
     "suicide": "safety_suicide", "self_harm": "safety_suicide",
     "domestic_abuse": "safety_domestic", "financial_abuse": "safety_domestic",
     "child_abuse": "safety_at_risk", "adult_abuse_neglect": "safety_at_risk",
+    "carer_strain": "safety_carer",
 }
 SEPSIS_NET = {True: "safety_sepsis_treatment", None: "safety_sepsis_unknown", False: "safety_clinical"}
 

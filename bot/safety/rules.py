@@ -780,6 +780,48 @@ TRIGGERS: dict[str, dict[str, Any]] = {
             ],
         },
     },
+    # clinical.md safeguarding: a carer who cannot cope (carer breakdown puts both the carer and the
+    # person cared for at risk). A person the same day. Strain words alone are too common ("at
+    # breaking point with this pain"), so these count only in a text about caring: `needs` names a
+    # setting in SETTINGS that must be found (not negated) somewhere in the same text.
+    "carer_strain": {
+        "kind": "safeguarding",
+        "needs": "caring",
+        "soon": {
+            "phrases": ["breaking point", "end of my tether", "end of my rope", "end of our tether", "end of her tether",
+                        "end of his tether", "on her knees", "on his knees", "on our knees",
+                        "end of our rope", "on my knees", "falling apart", "cracking up", "going under",
+                        "hit a wall", "at my wits end", "at my wit's end", "burnt out",
+                        "burned out", "something's got to give", "something has got to give",
+                        "something has to give", "somethings got to give", "something's going to give",
+                        "something is going to give", "running on empty", "can't keep this up",
+                        "cant keep this up", "can't keep doing this", "cant keep doing this"],
+            "patterns": [
+                "@CANT =cope",
+                "@CANT =manage/carry/continue/handle/take =it/this/him/her/them/any/anymore/more/on/alone/much/dad/"
+                "mum/mam/at",
+                "=not/n't/nt =coping/managing",
+                "@CANT =lift/move/turn/shift/handle/carry =him/her/them/mum/dad/mam/nan/gran !head/arm/arms/leg/legs/"
+                "hand/hands/foot/feet/neck/cup/fork/spoon",
+                "@CANT =keep =him/her/them/mum/dad/me ~1 =safe",
+                "@CANT =look/care =after/for =him/her/them/mum/dad/mam/either/both",
+                "@CANT =go =on =like",
+                "=scared/frightened/afraid/terrified/worried ~3 =drop/hurt/harm/hit/snap/lose ~2 =him/her/them/it",
+                "=scared/frightened/afraid/terrified ~2 =of =what =i",
+                "=do/did ~2 =something =i =regret/'ll",
+                "=going/about/na =to? =snap/break/crack",
+                "=lose/losing/lost =my =temper/rag =with",
+                "=shouted/screamed/yelled/snapped =at =him/her/them/mum/dad",
+                "=walk/walking =out",
+                "=got/have/'ve/ve/had =nothing =left",
+                "@CANT =keep =going/on",
+                "@CANT =do =it/this =anymore/any",
+                "=ll/'ll/will/ill =snap/crack",
+                "=lose/losing =it =with",
+                "=at/reached/reaching =the =end !of",
+            ],
+        },
+    },
     # clinical.md safeguarding (Care Act category): financial abuse. A person the same day.
     "financial_abuse": {
         "kind": "safeguarding",
@@ -806,8 +848,37 @@ TRIGGERS: dict[str, dict[str, Any]] = {
 
 # The order among flags of the same severity and kind: the more immediately dangerous first.
 CATEGORY_ORDER = ("suicide", "self_harm", "child_abuse", "adult_abuse_neglect", "domestic_abuse", "financial_abuse",
+                  "carer_strain",
                   "breathing_chest", "collapse_stroke", "bleeding", "spinal_cord_compression", "neutropenic_sepsis",
                   "dehydration_toxicity", "svco", "hypercalcaemia")
+
+# Settings a trigger needs somewhere in the same text (TRIGGERS[...]["needs"]), written like triggers.
+# "caring": the writer looks after someone, or someone looks after the patient.
+SETTINGS: dict[str, dict[str, list[str]]] = {
+    "caring": {
+        "phrases": ["young carer", "main carer", "only carer", "full time carer", "full-time carer",
+                    "carer's allowance", "carers allowance", "respite"],
+        "patterns": [
+            "=caring/care/cares/cared =for =him/her/them/my/mum/dad/mam/nan/gran/both/everyone/me/us",
+            "=looking/look/looks/looked/lookin =after =him/her/them/my/mum/dad/mam/nan/gran/both/everyone/me/us/"
+            "either",
+            "=caring/carer/carers/caregiver",
+            "=does/doing/do/did =everything/all =for =me/him/her",
+            "=doing/do/does/did =all =his/her/their/the =care/caring",
+            "=care =is =on =me",
+            "=needs/need =turning/lifting/changing/washing",
+            "@CANT =leave =him/her",
+            "=lift/lifting/lifted/turning/toileting =him/her/mum/dad/mam",
+            "@CANT =lift/get/move =him/her/dad/mum/mam !head/arm/arms/leg/legs/hand/hands/foot/feet/neck/cup/fork/spoon",
+            "=to =look =after !myself/yourself/himself/herself/ourselves/themselves",
+        ],
+    },
+}
+
+# Safeguarding categories that rank after a clinical flag of the same severity in the same text: a
+# carer's strain is read by a person the same day either way, but only the clinical safety net
+# carries the advice the person cared for may need now ("she can't lift her head, the pain...").
+YIELDS_TO_CLINICAL = frozenset({"carer_strain"})
 
 # Figures of speech that contain a trigger word but are not red flags. A trigger match that
 # overlaps one of these is dropped (other triggers in the same text still count).
@@ -1028,6 +1099,12 @@ class _Screen:
                     key = f"{category}|{severity}|phrases"
                     self.phrases.add(key, [self._phrase_doc(p) for p in phrases])
                     self.meta[nlp.vocab.strings[key]] = (category, severity, None, "phrase")
+        for name, spec in SETTINGS.items():
+            for i, pattern in enumerate(spec.get("patterns", [])):
+                self._add_pattern(f"setting|{name}|{i}", "setting", name, pattern)
+            key = f"setting|{name}|phrases"
+            self.phrases.add(key, [self._phrase_doc(p) for p in spec.get("phrases", [])])
+            self.meta[nlp.vocab.strings[key]] = ("setting", name, None, "phrase")
         self.phrases.add("idiom", [self._phrase_doc(p) for p in IDIOMS["phrases"]])
         for i, pattern in enumerate(IDIOMS["patterns"]):
             self._add_pattern(f"idiom|{i}", "idiom", "", pattern)
@@ -1147,9 +1224,9 @@ class _Screen:
     # ---- screening -------------------------------------------------------------------------------
     def screen(self, text: str) -> Optional[Flag]:
         if len(text) > _MAX_CHUNK:
-            flags = [self._screen_chunk(text[i:i + _MAX_CHUNK], text, i)
-                     for i in range(0, len(text), _MAX_CHUNK - _CHUNK_OVERLAP)]
-            flags = [f for f in flags if f is not None]
+            chunks = [self._screen_chunk(text[i:i + _MAX_CHUNK], text, i)
+                      for i in range(0, len(text), _MAX_CHUNK - _CHUNK_OVERLAP)]
+            flags = [f for f in chunks if f is not None]
             return min(flags, key=_rank) if flags else None
         return self._screen_chunk(text, text, 0)
 
@@ -1161,18 +1238,27 @@ class _Screen:
         n = len(doc)
 
         present = {("LEMMA", t.lemma_) for t in doc} | {("LOWER", t.lower_) for t in doc}
-        candidates = set().union(*(self.anchors.get(value, ()) for value in present))
-        candidates = [key_id for key_id in candidates
+        anchored: set[int] = set().union(*(self.anchors.get(value, ()) for value in present))
+        candidates = [key_id for key_id in anchored
                       if any(all(r & present for r in seq) for seq in self.requirements[key_id])]
         matches = [(self.meta[key], start, end) for key_id in sorted(candidates)
                    for key, start, end in self.matchers[key_id](doc)]
         matches += [(self.meta[key], start, end) for key, start, end in self.phrases(doc)]
         idioms = [(s, e) for (cat, _, _, _), s, e in matches if cat == "idiom"]
 
+        # Settings found (not negated): "not a young carer" is no caring setting. A setting's
+        # "severity" slot holds its name.
+        settings: dict[str, list[tuple[int, int]]] = {}
+        for (category, name, _, _), start, end in matches:
+            if category == "setting" and not _negated_before(doc, start, end):
+                settings.setdefault(name, []).append((start, end))
+
         readings = _temperatures(cleaned, raw, doc)
         hits: list[tuple[str, str, int, int]] = []   # category, severity, first token, end token
         for (category, severity, lookahead, source), start, end in matches:
-            if category == "idiom":
+            if category in ("idiom", "setting"):
+                continue
+            if TRIGGERS[category].get("needs") and TRIGGERS[category]["needs"] not in settings:
                 continue
             if lookahead is not None and end < n and lookahead(doc[end]):
                 continue
@@ -1208,6 +1294,8 @@ class _Screen:
             if category == "neutropenic_sepsis" and treatment:
                 severity = "urgent"
                 spans += [(i, i + 1) for i in treatment]
+            if TRIGGERS[category].get("needs"):   # the evidence shows why the trigger counted
+                spans += settings[TRIGGERS[category]["needs"]][:1]
             evidence = _evidence(raw, spans, original, offset)
             flags.append(Flag(TRIGGERS[category]["kind"], severity, category, evidence))
         return min(flags, key=_rank)
@@ -1266,7 +1354,8 @@ def _make_lookahead(lemmas: frozenset, lowers: frozenset) -> Callable:
 
 def _rank(flag: Flag) -> tuple:
     order = CATEGORY_ORDER.index(flag.category) if flag.category in CATEGORY_ORDER else len(CATEGORY_ORDER)
-    return _SEVERITY_RANK[flag.severity], _KIND_RANK[flag.kind], order
+    kind = len(_KIND_RANK) if flag.category in YIELDS_TO_CLINICAL else _KIND_RANK[flag.kind]
+    return _SEVERITY_RANK[flag.severity], kind, order
 
 
 def _is_boundary(token) -> bool:
