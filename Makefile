@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 PYTHON310 ?= $(shell for p in python3.10 $$(ls -d $(HOME)/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -rV); do \
   if "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then command -v "$$p"; break; fi; done)
 
-.PHONY: help venv model run test test-unit test-rasa test-clock bench clean
+.PHONY: help venv model run lint test test-unit test-rasa test-clock bench clean
 
 help:
 	@echo "make run    start the assistant with a simulated SMS network (see README)"
@@ -102,7 +102,13 @@ test-clock: $(MODEL)
 	    --clock={} $(CLOCK_TESTS) 2>&1); rc=$$?; \
 	  printf "== at %s\n%s\n" {} "$$(printf "%s\n" "$$out" | grep -v "^[.sxF]*\( *\[ *[0-9]*%\]\)\?$$" | tail -n 40)"; exit $$rc'
 
-test: test-rasa test-unit test-clock
+# ruff (the checks chosen in pyproject.toml) and mypy on the product's code: a few seconds.
+lint: $(VENV)/.installed
+	@echo "== ruff check and mypy"
+	$(PY) -m ruff check bot actions devkit
+	$(PY) -m mypy
+
+test: lint test-rasa test-unit test-clock
 
 bench: $(MODEL)
 	$(PY) bench/turn_latency.py

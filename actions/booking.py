@@ -129,8 +129,15 @@ class ValidateBookingForm(FormValidationAction):
             if not slots:
                 return give_up
             role = slots[0].role
-            choice = parse_slot_choice(str(slot_value or ""), [
-                OfferedSlot(starts_at=booking.to_london(s.starts_at).replace(tzinfo=None), staff=s.staff, kind=s.kind) for s in slots])
+            choice = parse_slot_choice(
+                str(slot_value or ""),
+                [
+                    OfferedSlot(
+                        starts_at=booking.to_london(s.starts_at).replace(tzinfo=None), staff=s.staff, kind=s.kind
+                    )
+                    for s in slots
+                ],
+            )
             if choice.kind == "pick" and choice.index is not None:
                 previous = booking.current_appointment(ctx.session, ctx.patient.id) if rebooking else None
                 appointment = booking.book(ctx.session, slots[choice.index].id, patient_id=ctx.patient.id,
@@ -174,8 +181,11 @@ class ActionBookingDone(Action):
                 slot = ctx.session.get(BookingSlot, current.slot_id)
                 dispatcher.utter_message(text=ctx.say("booking_kept", appointment=_describe(ctx, slot)))
                 return _reset() + [SlotSet("stage", "booked")]
-            decision = ctx.session.scalar(select(RoutingDecision).where(RoutingDecision.conversation_id == ctx.conversation.id)
-                                          .order_by(RoutingDecision.id.desc()))
+            decision = ctx.session.scalar(
+                select(RoutingDecision)
+                .where(RoutingDecision.conversation_id == ctx.conversation.id)
+                .order_by(RoutingDecision.id.desc())
+            )
             role = _title(ctx, decision.role) if decision else "care coordinator"
             dispatcher.utter_message(text=ctx.say("booking_callback"))
             records.create_task(ctx.session, "arrange_appointment",

@@ -87,8 +87,14 @@ class ValidateConcernForm(FormValidationAction):
                           value_when_given_up: Any) -> Dict[Text, Any]:
         retry = int(tracker.get_slot("checkin_retry") or 0)
         if retry < MAX_REASKS:
-            return {slot: None, "checkin_retry": float(retry + 1), "checkin_feedback": "vague" if kind == "vague" else "unclear"}
-        records.record_concern(ctx.session, ctx.conversation, question, status="unclear", inbound_message_id=ctx.inbound_id)
+            return {
+                slot: None,
+                "checkin_retry": float(retry + 1),
+                "checkin_feedback": "vague" if kind == "vague" else "unclear",
+            }
+        records.record_concern(
+            ctx.session, ctx.conversation, question, status="unclear", inbound_message_id=ctx.inbound_id
+        )
         return {slot: value_when_given_up, "checkin_retry": 0.0}
 
     @staticmethod
@@ -141,8 +147,15 @@ class ValidateConcernForm(FormValidationAction):
                 return {"concern_areas": ",".join(reply.areas), "concern_pending": pending,
                         "concern_area_score": None if pending else "done", "checkin_retry": 0.0}
             if reply.kind == "none":
-                records.record_concern(ctx.session, ctx.conversation, "areas", areas=[], inbound_message_id=ctx.inbound_id)
-                return {"concern_areas": "none", "concern_area_score": "done", "concern_pending": [], "checkin_retry": 0.0}
+                records.record_concern(
+                    ctx.session, ctx.conversation, "areas", areas=[], inbound_message_id=ctx.inbound_id
+                )
+                return {
+                    "concern_areas": "none",
+                    "concern_area_score": "done",
+                    "concern_pending": [],
+                    "checkin_retry": 0.0,
+                }
             if reply.kind in ("skip", "stop"):
                 records.record_concern(ctx.session, ctx.conversation, "areas", status="skipped",
                                        inbound_message_id=ctx.inbound_id)
@@ -173,11 +186,20 @@ class ValidateConcernForm(FormValidationAction):
                             "checkin_retry": 0.0}
                 # Scores for other areas only: keep them and ask about this one again.
                 self._store_area_scores(ctx, scores)
-                return {"concern_area_score": None, "concern_pending": [area] + [a for a in pending[1:] if a not in scores]}
+                return {
+                    "concern_area_score": None,
+                    "concern_pending": [area] + [a for a in pending[1:] if a not in scores],
+                }
             if reply.kind == "skip":
-                records.record_concern(ctx.session, ctx.conversation, area, status="skipped", inbound_message_id=ctx.inbound_id)
+                records.record_concern(
+                    ctx.session, ctx.conversation, area, status="skipped", inbound_message_id=ctx.inbound_id
+                )
                 pending = pending[1:]
-                return {"concern_area_score": None if pending else "done", "concern_pending": pending, "checkin_retry": 0.0}
+                return {
+                    "concern_area_score": None if pending else "done",
+                    "concern_pending": pending,
+                    "checkin_retry": 0.0,
+                }
             if reply.kind == "stop":
                 for rest in pending:
                     records.record_concern(ctx.session, ctx.conversation, rest, status="skipped",

@@ -80,7 +80,13 @@ class ActionWrongPerson(ScriptedAction):
     """Wrong number: apologise with no health content, stop, and tell a coordinator - only on
     positive evidence (bot/endings.py); a weak reading is treated as not understood."""
 
-    action_name, message, outcome, close, stage = "action_wrong_person", "wrong_person", "wrong_person", "wrong person", "done"
+    action_name, message, outcome, close, stage = (
+        "action_wrong_person",
+        "wrong_person",
+        "wrong_person",
+        "wrong person",
+        "done",
+    )
     task = ("wrong_number", "Someone said this is not the patient's number: check the record.")
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
@@ -151,10 +157,18 @@ class ActionUnclear(Action):
             if review_instead_of_reasking(dispatcher, tracker, ctx, "assistant's"):
                 return [SlotSet("unclear_count", float(count))]
             if count < MAX_UNCLEAR:
-                dispatcher.utter_message(text=ctx.say("unclear_offer" if tracker.get_slot("stage") == "offered" else "unclear"))
+                dispatcher.utter_message(
+                    text=ctx.say("unclear_offer" if tracker.get_slot("stage") == "offered" else "unclear")
+                )
                 return [SlotSet("unclear_count", float(count))]
             dispatcher.utter_message(text=ctx.say("handover_unclear"))
-            records.create_task(ctx.session, "unclear", "The assistant did not understand the patient twice: read and reply.",
-                                ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
+            records.create_task(
+                ctx.session,
+                "unclear",
+                "The assistant did not understand the patient twice: read and reply.",
+                ctx.conversation.practice_id,
+                ctx.conversation,
+                inbound_message_id=ctx.inbound_id,
+            )
             records.hand_over(ctx.session, ctx.conversation, "not understood")
         return [SlotSet("unclear_count", float(count))]

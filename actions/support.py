@@ -43,8 +43,14 @@ class ActionAcceptSupport(Action):
             if ctx.script.roles:
                 return [SlotSet("stage", "checkin"), SlotSet("checkin_retry", 0.0)]
             dispatcher.utter_message(text=ctx.say("accepted"))
-            records.create_task(ctx.session, "arrange_conversation", "The patient would like a conversation: arrange it.",
-                                ctx.conversation.practice_id, ctx.conversation, inbound_message_id=ctx.inbound_id)
+            records.create_task(
+                ctx.session,
+                "arrange_conversation",
+                "The patient would like a conversation: arrange it.",
+                ctx.conversation.practice_id,
+                ctx.conversation,
+                inbound_message_id=ctx.inbound_id,
+            )
         return [SlotSet("stage", "done")]
 
 

@@ -103,7 +103,9 @@ def cmd_show(args: argparse.Namespace) -> int:
                 print(f"  conversation {conv.public_id} {conv.status}"
                       + (f" ({conv.handover_reason})" if conv.handover_reason else ""))
                 inbound = session.scalars(select(InboundMessage).where(InboundMessage.conversation_id == conv.id)).all()
-                outbound = session.scalars(select(OutboundMessage).where(OutboundMessage.conversation_id == conv.id)).all()
+                outbound = session.scalars(
+                    select(OutboundMessage).where(OutboundMessage.conversation_id == conv.id)
+                ).all()
                 rows = [(m.received_at, "patient", m.body, m.message_sid) for m in inbound]
                 rows += [(m.created_at, "bot", m.body, f"{m.twilio_sid or '-'} {m.status}") for m in outbound]
                 for when, who, body, ref in sorted(rows, key=lambda r: r[0]):

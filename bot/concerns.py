@@ -491,7 +491,7 @@ def _get_pipeline() -> _Pipeline:
 # Numbers in a reply.
 # =====================================================================================================
 
-_NUMBER_WORDS: dict[str, int] = {
+_NUMBER_WORDS_WRITTEN: dict[str, Optional[int]] = {
     "zero": 0, "nil": 0, "nought": 0, "naught": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
     "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
     "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
@@ -504,7 +504,7 @@ _NUMBER_WORDS: dict[str, int] = {
     "thre": 3, "threee": 3, "thee": None, "sixx": 6, "sixe": 6, "tenn": 10, "fuor": 4, "foor": 4, "fourr": 4,
     "twoo": 2, "zer0": 0, "zeo": 0, "zeor": 0,
 }
-_NUMBER_WORDS = {w: n for w, n in _NUMBER_WORDS.items() if n is not None}
+_NUMBER_WORDS: dict[str, int] = {w: n for w, n in _NUMBER_WORDS_WRITTEN.items() if n is not None}
 _COLLAPSED_NUMBER_WORDS = {re.sub(r"(.)\1+", r"\1", w): n for w, n in _NUMBER_WORDS.items() if len(w) >= 3}
 # Any of these is some number far above 10 ("a million"): the reply is out of range, whatever it is.
 _HUGE_RE = re.compile(r"\b(?:a |one |\d+ )?(?:hundred|thousand|million|billion|trillion|zillion|gazillion)s?\b")
@@ -521,7 +521,7 @@ _ONE_PRONOUN_BEFORE = frozenset({"the", "that", "this", "which", "every", "each"
 _ONE_PRONOUN_AFTER = frozenset({"of", "day", "days", "thing", "more", "way", "time", "off", "bit", "side", "point",
                                 "person", "hand", "minute", "second", "moment", "night", "week", "month", "year",
                                 "another", "that", "who", "which", "else", "i", "you", "we", "they", "he", "she",
-                                "or", "is", "was", "with", "at", "on", "in", "for", "please", "thing", "which",
+                                "or", "is", "was", "with", "at", "on", "in", "for", "please",
                                 "could", "would", "will", "can", "has", "does", "to", "and"})
 # In the areas and booking replies "one" counts only where a number is clearly meant.
 _ONE_NUMBER_BEFORE = frozenset({"number", "no", "num", "option", "opt", "choice", "slot", "#", "and", "or",
@@ -1052,7 +1052,7 @@ def parse_areas(text: str) -> AreasReply:
                           MappingProxyType({k: scores[k] for k in _AREA_KEYS if k in scores}))
     core = " ".join(w for w in rest if w not in {"thanks", "thank", "you", "lol", "x", "really", "just", "i", "am",
                                                  "im", "i'm", "all", "sorry", "honestly", "tbh", "so", "well",
-                                                 "haha", "ha", "hah", "lol", "hi", "hello", "um", "erm", "oh"})
+                                                 "haha", "ha", "hah", "hi", "hello", "um", "erm", "oh"})
     if _NONE_RE.search(s) or _NONE_WHOLE_RE.match(core):
         return AreasReply("none")
     if _SKIP_RE.search(s):
@@ -1277,20 +1277,20 @@ def parse_slot_choice(text: str, offered: Sequence[OfferedSlot]) -> SlotChoice:
     # Which clues are ruled out by the patient: "not the phone one", "tuesday's no good".
     positive: list[frozenset] = []
     negative: list[frozenset] = []
-    for indices, (start, end) in signals:
+    for matched, (start, end) in signals:
         before = _words(s[:start])[-2:]
         ruled_out = bool(before) and (_is_negator(before[-1]) or (
             len(before) == 2 and _is_negator(before[0]) and before[1] in {"do", "make", "manage", "attend", "the",
                                                                             "on", "at", "that", "a", "really"}))
         if ruled_out or _BAD_AFTER_RE.match(s[end:]):
-            negative.append(indices)
+            negative.append(matched)
         else:
-            positive.append(indices)
+            positive.append(matched)
 
     strong_none = bool(_STRONG_NONE_RE.search(s))
     if not positive:
-        ruled_out = frozenset().union(*negative) if negative else frozenset()
-        if strong_none or _NONE_ALONE_RE.match(s) or (negative and len(ruled_out) == n):
+        all_ruled_out = frozenset().union(*negative) if negative else frozenset()
+        if strong_none or _NONE_ALONE_RE.match(s) or (negative and len(all_ruled_out) == n):
             return SlotChoice("none")
         if _SLOT_SKIP_RE.search(s):
             return SlotChoice("skip")
@@ -1300,10 +1300,10 @@ def parse_slot_choice(text: str, offered: Sequence[OfferedSlot]) -> SlotChoice:
     if strong_none or _SLOT_SKIP_RE.search(s) or _UNDECIDED_RE.search(s):
         return SlotChoice("unclear")  # a choice and a refusal, or no real choice, in one reply
     chosen = set(range(n))
-    for indices in positive:
-        chosen &= indices
-    for indices in negative:
-        chosen -= indices
+    for matched in positive:
+        chosen &= matched
+    for matched in negative:
+        chosen -= matched
     if len(chosen) == 1:
         return SlotChoice("pick", chosen.pop())
     return SlotChoice("unclear")

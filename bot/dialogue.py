@@ -5,10 +5,10 @@ message that caused it. Rasa's sender id is the conversation's opaque public id,
 
 Several Rasa servers (RASA_URL lists them, comma-separated) share one tracker store and a Redis lock
 store (endpoints.production.yml), so any of them can take any conversation's next message: calls go
-round robin, so the expensive turns (and openers) are spread evenly. A server that cannot be connected to is skipped for that call
-(the next one is tried before DialogueUnavailable is raised) and tried last for a few seconds. A
-server that took the request but failed or timed out is not: the turn may have run there, and the
-processor retries it later rather than running it twice at once.
+round robin, so the expensive turns (and openers) are spread evenly. A server that cannot be
+connected to is skipped for that call (the next one is tried before DialogueUnavailable is raised)
+and tried last for a few seconds. A server that took the request but failed or timed out is not: the
+turn may have run there, and the processor retries it later rather than running it twice at once.
 """
 from __future__ import annotations
 

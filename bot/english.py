@@ -25,11 +25,13 @@ def build(extra_infixes: Sequence[str] = (), expect: Mapping[str, str] = {"worri
     from spacy.util import compile_infix_regex
 
     nlp = spacy.blank("en")
-    infixes = list(nlp.Defaults.infixes) + list(GLUED_WORDS) + list(extra_infixes)
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = list(nlp.Defaults.infixes or ()) + list(GLUED_WORDS) + list(extra_infixes)
+    tokenizer: Any = nlp.tokenizer   # spaCy types it as any callable; a blank pipeline's is a Tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()  # loads the lemma_lookup table from spacy-lookups-data (offline)
-    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    lemmatizer: Any = nlp.get_pipe("lemmatizer")
+    table = lemmatizer.lookups.get_table("lemma_lookup")
     if any(table.get(word) != lemma for word, lemma in expect.items()):
         raise RuntimeError("the spaCy lookup lemmatizer tables (spacy-lookups-data) are missing or wrong")
     index = load_lookups("en", ["lemma_index"]).get_table("lemma_index")

@@ -406,9 +406,9 @@ def run_export_command(args) -> int:
     from bot.config import load_settings
 
     since = parse_date("--since", args.since)
-    until = parse_date("--until", args.until)
-    if until is None:
-        until = london_today()
+    if since is None:   # argparse requires it; a caller that skips argparse gets the same error
+        raise OutreachError("--since is required")
+    until = parse_date("--until", args.until) or london_today()
     report = export_codes(load_settings(), args.practice, since, until, Path(args.out))
     if report.uncoded:
         print(f"outreach: warning: {len(report.uncoded)} outcome(s) have no SNOMED code configured for their "
@@ -421,7 +421,9 @@ def run_export_command(args) -> int:
     if report.without_patient:
         print(f"outreach: warning: {report.without_patient} outcome(s) or flag(s) in the window belong to no "
               "registered patient (texts from an unknown number) and are not exported", file=sys.stderr)
-    print(f"{report.csv_path}: {report.outcomes} outcome(s), {report.coded} coded, {len(report.uncoded)} without a code")
+    print(
+        f"{report.csv_path}: {report.outcomes} outcome(s), {report.coded} coded, {len(report.uncoded)} without a code"
+    )
     print(f"{report.fhir_path}: {report.patients} patient(s), {report.communications} communication(s), "
           f"{report.flags} flag(s), {report.appointments} appointment(s)")
     return 0

@@ -95,6 +95,7 @@ def store_many(session: Session, forms: Sequence[Mapping[str, str]]) -> list[Sto
     stored, seen = [], set()
     for row in rows:
         sid = row["message_sid"]
-        stored.append(StoredInbound(*(inserted.get(sid) or earlier[sid]), is_new=sid in inserted and sid not in seen))
+        id_, number = inserted.get(sid) or earlier[sid]
+        stored.append(StoredInbound(id_, number, is_new=sid in inserted and sid not in seen))
         seen.add(sid)
     return stored

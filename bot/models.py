@@ -6,6 +6,7 @@ they are escaped where they are shown, never altered here.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -23,7 +24,9 @@ from sqlalchemy.orm import declarative_base, relationship
 
 from bot import clock
 
-Base = declarative_base()
+# Typed as Any: SQLAlchemy 1.4's declarative base is built at run time, and its mypy plugin needs
+# sqlalchemy2-stubs, which Rasa's pins do not allow. Columns read as Any to mypy.
+Base: Any = declarative_base()
 
 
 # The column defaults read the one clock (bot/clock.py), so a pinned clock pins them too.
@@ -362,7 +365,9 @@ class BookingSlot(Base):
     booked in one conditional UPDATE, so two patients can never get the same slot."""
 
     __tablename__ = "booking_slots"
-    __table_args__ = (UniqueConstraint("practice_id", "role", "staff", "starts_at", name="uq_slot_practice_role_staff_start"),)
+    __table_args__ = (
+        UniqueConstraint("practice_id", "role", "staff", "starts_at", name="uq_slot_practice_role_staff_start"),
+    )
     id = Column(Integer, primary_key=True)
     practice_id = Column(Integer, ForeignKey("practices.id"), nullable=False, index=True)
     role = Column(String(40), nullable=False)

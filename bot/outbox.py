@@ -29,10 +29,11 @@ AUTOMATIC = {"invitation", "reminder"}
 class Priority(IntEnum):
     """Which pending text the sender takes next (lower first; oldest first within one priority).
 
-    A safety net answers a red flag (and an escalation tells the duty clinician about one): it must never wait behind a queue of routine texts (a flood of
-    texts to the practice number from anyone once held a 999 text for 5 minutes). A reply to a
-    patient in a conversation comes next: they are waiting for it. Everything else - invitations,
-    reminders, replies to unknown numbers - after them."""
+    A safety net answers a red flag (and an escalation tells the duty clinician about one): it must
+    never wait behind a queue of routine texts (a flood of texts to the practice number from anyone
+    once held a 999 text for 5 minutes). A reply to a patient in a conversation comes next: they are
+    waiting for it. Everything else - invitations, reminders, replies to unknown numbers - after
+    them."""
 
     SAFETY = 0
     CONVERSATION = 1

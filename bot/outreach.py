@@ -91,7 +91,9 @@ def start_conversation(settings: Settings, rasa: RasaClient, mobile: str, ods_co
     return open_conversation(settings, rasa, patient_id)[1]
 
 
-def open_conversation(settings: Settings, rasa: RasaClient, patient_id: int, key: Optional[str] = None) -> tuple[int, str]:
+def open_conversation(
+    settings: Settings, rasa: RasaClient, patient_id: int, key: Optional[str] = None
+) -> tuple[int, str]:
     """Create a conversation for a patient and queue the opener. Returns (conversation id, public id).
 
     `key` makes the opener's outbox entries idempotent across retries (the worker passes one)."""

@@ -334,9 +334,16 @@ class Processor:
         text_name = safety_net_message(flag, on_treatment)
         helpline = (patient.oncology_helpline or "") if patient else ""
         next_contact = script.opening_hours.when_contact(utcnow())
-        outbox.enqueue(session, f"in:{message.id}:safety", message.from_number,
-                       script.render(text_name, helpline=helpline, next_contact=next_contact), conversation=conversation,
-                       from_number=script.sender, in_reply_to_id=message.id, purpose="safety_net")
+        outbox.enqueue(
+            session,
+            f"in:{message.id}:safety",
+            message.from_number,
+            script.render(text_name, helpline=helpline, next_contact=next_contact),
+            conversation=conversation,
+            from_number=script.sender,
+            in_reply_to_id=message.id,
+            purpose="safety_net",
+        )
         raised = records.raise_flag(session, practice_id=practice.id if practice else None,
                                     patient_id=message.patient_id, conversation=conversation,
                                     inbound_message_id=message.id, kind=flag.kind, severity=flag.severity,

@@ -53,10 +53,14 @@ def create_task(session: Session, kind: str, detail: str, practice_id: Optional[
         existing = session.scalar(select(Task).where(Task.kind == kind, Task.inbound_message_id == inbound_message_id))
         if existing is not None:
             return existing
-    task = Task(kind=kind, detail=detail, practice_id=practice_id,
-                conversation_id=conversation.id if conversation else None,
-                patient_id=patient_id if patient_id is not None else (conversation.patient_id if conversation else None),
-                inbound_message_id=inbound_message_id)
+    task = Task(
+        kind=kind,
+        detail=detail,
+        practice_id=practice_id,
+        conversation_id=conversation.id if conversation else None,
+        patient_id=patient_id if patient_id is not None else (conversation.patient_id if conversation else None),
+        inbound_message_id=inbound_message_id,
+    )
     session.add(task)
     session.flush()
     return task
@@ -82,7 +86,9 @@ def raise_flag(session: Session, *, practice_id: Optional[int], patient_id: Opti
         detail = (f"REVIEW: the safety screen could not rule this text out ({category.replace('_', ' ')}). "
                   "Read it today and contact the patient if needed.")
     else:
-        detail = f"{severity.upper()} {kind} flag: {category.replace('_', ' ')}. Read the message and contact the patient."
+        detail = (
+            f"{severity.upper()} {kind} flag: {category.replace('_', ' ')}. Read the message and contact the patient."
+        )
     create_task(session, f"flag_{kind}", detail, practice_id, conversation, patient_id, inbound_message_id)
     session.flush()
     return flag

@@ -421,7 +421,7 @@ def _figures(patients: list[_Facts], as_at: dt.date, in_window: set[int], missed
         diagnosed=len(patients), died_in_window=len(patients) - len(eligible), eligible=len(eligible),
         contacted=len(contacted), replied=replied,
         reply_rate=round(100 * replied / len(contacted), 1) if contacted else None,
-        days_to_first_contact=spread(p.day(p.first_contact) for p in contacted),
+        days_to_first_contact=spread(p.day(p.first_contact) for p in contacted if p.first_contact is not None),
         **groups,
         in_window=sum(1 for p in eligible if p.id in in_window),
         achievement=achievement(groups["informed_in_time"], denominator, groups["declined"], groups["no_response"],

@@ -29,7 +29,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 from sqlalchemy import and_, create_engine, func, inspect, not_, select, update
@@ -151,7 +151,7 @@ def text_slots(domain_path: Path = PROJECT_ROOT / "domain.yml") -> frozenset:
     return frozenset(names)
 
 
-def tracker_db_path(environ: Optional[Dict[str, str]] = None) -> Tuple[Optional[Path], Optional[str]]:
+def tracker_db_path(environ: Optional[Mapping[str, str]] = None) -> Tuple[Optional[Path], Optional[str]]:
     """RASA_TRACKER_DB as a path (relative to the project, where Rasa runs), or why there is none."""
     raw = (environ if environ is not None else os.environ).get("RASA_TRACKER_DB", "").strip()
     if not raw:
@@ -164,18 +164,26 @@ def tracker_db_path(environ: Optional[Dict[str, str]] = None) -> Tuple[Optional[
     return path, None
 
 
-def tracker_store(environ: Optional[Dict[str, str]] = None) -> Tuple[Optional[str], str, Optional[str]]:
+def tracker_store(environ: Optional[Mapping[str, str]] = None) -> Tuple[Optional[str], str, Optional[str]]:
     """Rasa's tracker store as (SQLAlchemy URL, how to show it without secrets, why it is skipped).
     The production store on PostgreSQL (RASA_TRACKER_DB_HOST and friends, as endpoints.production.yml
     reads them) wins over the SQLite file of `make run` and the tests (RASA_TRACKER_DB)."""
     env = environ if environ is not None else os.environ
     host = env.get("RASA_TRACKER_DB_HOST", "").strip()
     if host:
-        port, name = env.get("RASA_TRACKER_DB_PORT", "5432").strip() or "5432", env.get("RASA_TRACKER_DB_NAME", "").strip()
-        url = URL.create("postgresql", username=env.get("RASA_TRACKER_DB_USER") or None,
-                         password=env.get("RASA_TRACKER_DB_PASSWORD") or None, host=host, port=int(port),
-                         database=name or None,
-                         query={"sslmode": env["RASA_TRACKER_DB_SSLMODE"]} if env.get("RASA_TRACKER_DB_SSLMODE") else {})
+        port, name = (
+            env.get("RASA_TRACKER_DB_PORT", "5432").strip() or "5432",
+            env.get("RASA_TRACKER_DB_NAME", "").strip(),
+        )
+        url = URL.create(
+            "postgresql",
+            username=env.get("RASA_TRACKER_DB_USER") or None,
+            password=env.get("RASA_TRACKER_DB_PASSWORD") or None,
+            host=host,
+            port=int(port),
+            database=name or None,
+            query={"sslmode": env["RASA_TRACKER_DB_SSLMODE"]} if env.get("RASA_TRACKER_DB_SSLMODE") else {},
+        )
         return str(url.render_as_string(hide_password=False)), f"postgresql {host}:{port}/{name}", None
     path, why = tracker_db_path(env)
     return (f"sqlite:///{path}" if path else None), str(path or ""), why
@@ -271,8 +279,8 @@ def purge(settings: Settings, days: int, dry_run: bool = False, now: Optional[dt
 
     url, shown, why = tracker_store(environ)
     report.tracker_path = shown
-    if why:
-        report.tracker_skipped = why
+    if why or url is None:
+        report.tracker_skipped = why or "no tracker store"
     else:
         try:
             _purge_tracker(url, report, text_slots())

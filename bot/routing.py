@@ -41,12 +41,14 @@ def choose_role(script: PracticeScript, overall: Optional[int], areas: Sequence[
     named = [a for a in AREAS if a in areas]
     scores = {a: area_scores.get(a) for a in named}
     facts = _scores_text(overall, scores)
-    high_areas = [a for a in named if scores[a] is not None and scores[a] >= high]
+    high_areas = [a for a in named if (score := scores[a]) is not None and score >= high]
 
     def configured(role: str, rule: str, why: str) -> Decision:
         if role in roles:
             return Decision(role, rule, f"{why} ({facts})")
-        return Decision(default, "not_configured", f"{why}, but the practice has no {role}: {default} instead ({facts})")
+        return Decision(
+            default, "not_configured", f"{why}, but the practice has no {role}: {default} instead ({facts})"
+        )
 
     wanted = {by_area.get(a, default) for a in high_areas}
     if len(wanted) > 1:

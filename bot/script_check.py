@@ -250,10 +250,10 @@ def _check_texts(script: PracticeScript) -> List[Finding]:
             findings.append(Finding("error", name, f"is {parts} SMS parts ({len(text)} characters with the first "
                                                    f"name {LONG_FIRST_NAME}); at most {MAX_SEGMENTS}" + source))
         if name not in AFTER_IDENTITY:
-            named = [w for w in DIAGNOSIS_WORDS if w in text.lower()]
-            if named:
+            diagnosis = [w for w in DIAGNOSIS_WORDS if w in text.lower()]
+            if diagnosis:
                 findings.append(Finding("error", name, "names the diagnosis before the patient's identity is "
-                                                       f"confirmed ({', '.join(named)}): someone else may read the "
+                                                       f"confirmed ({', '.join(diagnosis)}): someone else may read the "
                                                        "phone" + source))
         plain = script.render(name, first_name=SAMPLE_FIRST_NAME, helpline=helpline, **turn)
         reading = readability(plain, _names(script, SAMPLE_FIRST_NAME))

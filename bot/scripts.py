@@ -236,7 +236,9 @@ def _check_languages(data: Mapping[str, Any], known: Mapping[str, Any], fail) ->
             raise fail("must be a mapping with messages (and not_monitored)", "languages", code)
         for field in translation:
             if field not in LANGUAGE_KEYS:
-                raise fail(f"unknown setting (known: {', '.join(sorted(LANGUAGE_KEYS))})", "languages", code, str(field))
+                raise fail(
+                    f"unknown setting (known: {', '.join(sorted(LANGUAGE_KEYS))})", "languages", code, str(field)
+                )
         if "not_monitored" in translation and (not isinstance(translation["not_monitored"], str)
                                                or not translation["not_monitored"].strip()):
             raise fail("must be non-empty text", "languages", code, "not_monitored")
@@ -261,7 +263,9 @@ def _check_roles_and_routing(data: Mapping[str, Any], fail) -> None:
             raise fail("must be a mapping with title and weekly", "roles", str(key))
         for field in conf:
             if field not in ROLE_KEYS:
-                raise fail(f"unknown role setting (known: {', '.join(sorted(ROLE_KEYS))})", "roles", str(key), str(field))
+                raise fail(
+                    f"unknown role setting (known: {', '.join(sorted(ROLE_KEYS))})", "roles", str(key), str(field)
+                )
         if not isinstance(conf.get("title"), str) or not conf["title"].strip():
             raise fail("is required and must be text, e.g. care coordinator", "roles", str(key), "title")
         weekly = conf.get("weekly") or []
@@ -284,7 +288,9 @@ def _check_roles_and_routing(data: Mapping[str, Any], fail) -> None:
             if not isinstance(minutes, int) or not 5 <= minutes <= 240:
                 raise fail(f"session {n}: minutes must be a whole number from 5 to 240, got {minutes!r}", *where)
             if session.get("type", "phone") not in SLOT_KINDS:
-                raise fail(f"session {n}: type must be one of {', '.join(SLOT_KINDS)}, got {session.get('type')!r}", *where)
+                raise fail(
+                    f"session {n}: type must be one of {', '.join(SLOT_KINDS)}, got {session.get('type')!r}", *where
+                )
             if not isinstance(session.get("staff"), str) or not session["staff"].strip():
                 raise fail(f"session {n}: staff is required (the first name patients will see)", *where)
     routing = data.get("routing")

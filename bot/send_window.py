@@ -50,7 +50,9 @@ class SendWindow:
     zone: ZoneInfo
 
     @classmethod
-    def from_config(cls, config: Mapping | None, defaults: Mapping = DEFAULT, name: str = "send_window") -> "SendWindow":
+    def from_config(
+        cls, config: Mapping | None, defaults: Mapping = DEFAULT, name: str = "send_window"
+    ) -> "SendWindow":
         """Build from a practice script's `send_window` (defaults: Mon-Fri 09:00-17:30 Europe/London)
         or, with OPENING_DEFAULT and name "opening_hours", its opening hours (Mon-Fri 08:00-18:30).
         HoursError (a ValueError) names the setting that cannot be read."""
@@ -72,7 +74,9 @@ class SendWindow:
         try:
             zone = ZoneInfo(str(merged["timezone"]))
         except (ValueError, KeyError, TypeError):
-            raise HoursError(name, "timezone", f"{merged['timezone']!r} is not a time zone such as Europe/London") from None
+            raise HoursError(
+                name, "timezone", f"{merged['timezone']!r} is not a time zone such as Europe/London"
+            ) from None
         if not start < end:
             raise HoursError(name, "end", "start must be before end")
         return cls(frozenset(days), start, end, zone)

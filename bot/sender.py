@@ -87,8 +87,12 @@ class Sender:
             for message in stuck:
                 message.status = "unknown"
                 message.error_message = "sender stopped during the send; not retried to avoid a duplicate"
-                self._task_for(session, message, "send_unknown",
-                               "A text may not have been delivered (sender restarted). Check and resend by hand if needed.")
+                self._task_for(
+                    session,
+                    message,
+                    "send_unknown",
+                    "A text may not have been delivered (sender restarted). Check and resend by hand if needed.",
+                )
         return len(stuck)
 
     def send_due(self, limit: int = 50) -> int:

@@ -114,7 +114,9 @@ class OutreachWorker:
                 if window is None or not window.is_open(now):
                     report.outside_window += 1
                     continue
-                conversation = session.get(Conversation, appointment.conversation_id) if appointment.conversation_id else None
+                conversation = (
+                    session.get(Conversation, appointment.conversation_id) if appointment.conversation_id else None
+                )
                 script = script_for_patient(self.settings.practices_dir, patient)
                 slot = session.get(BookingSlot, appointment.slot_id)
                 role = script.roles.get(appointment.role)
@@ -161,7 +163,9 @@ class OutreachWorker:
             report.outside_window += 1
             return
         if self._invite(patient_id, number, now):
-            setattr(report, "first" if number == 1 else "second", getattr(report, "first" if number == 1 else "second") + 1)
+            setattr(
+                report, "first" if number == 1 else "second", getattr(report, "first" if number == 1 else "second") + 1
+            )
 
     def _invite(self, patient_id: int, number: int, now: dt.datetime) -> bool:
         try:
@@ -178,7 +182,9 @@ class OutreachWorker:
         with session_scope(self.settings.database_url) as session:
             invitation = session.scalar(select(Invitation).where(Invitation.patient_id == patient_id,
                                                                  Invitation.number == number))
-            first = session.scalar(select(Invitation).where(Invitation.patient_id == patient_id, Invitation.number == 1))
+            first = session.scalar(
+                select(Invitation).where(Invitation.patient_id == patient_id, Invitation.number == 1)
+            )
             conversation_id = invitation.conversation_id or (first.conversation_id if number == 2 else None)
         if conversation_id is None:
             self._interpreter_task_if_needed(patient_id)

@@ -101,7 +101,8 @@ def main() -> int:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
-        print("== starting the Rasa server, action server, gateway and background process (about 20 s; logs in var/logs/)")
+        print("== starting the Rasa server, action server, gateway and background process "
+              "(about 20 s; logs in var/logs/)")
         stack.start()
         rasa = RasaClient(stack.rasa_url, stack.rasa_token)
         simulator = Simulator(fake, database_url, gateway_url + "/sms/inbound", "+447700900001",

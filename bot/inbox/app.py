@@ -131,13 +131,25 @@ def build_queue(scope: Scope, limits_of: LimitsOf) -> list[dict[str, Any]]:
         flag_messages.add(flag.inbound_message_id)
         if conversation is not None:
             covered.add(conversation.id)
-        items.append(dict(
-            key=f"flag:{flag.id}", priority=flag.severity if flag.severity in PRIORITY_RANK else "soon",
-            kind="Read today: the safety screen was unsure" if flag.kind == "review" else f"{humanise(flag.kind)} flag", category=humanise(flag.category), evidence=flag.evidence,
-            practice=names.get(practice_id, ""), since=flag.created_at, sla=sla, sla_state=state,
-            taken_by=_taken_by(users, conversation, flag), progress=view["progress"],
-            overnight=view["out_of_hours"] and flag.acknowledged_at is None,
-            url=f"{PREFIX}/c/{conversation.public_id}" if conversation else f"{PREFIX}/flag/{flag.id}"))
+        items.append(
+            dict(
+                key=f"flag:{flag.id}",
+                priority=flag.severity if flag.severity in PRIORITY_RANK else "soon",
+                kind="Read today: the safety screen was unsure"
+                if flag.kind == "review"
+                else f"{humanise(flag.kind)} flag",
+                category=humanise(flag.category),
+                evidence=flag.evidence,
+                practice=names.get(practice_id, ""),
+                since=flag.created_at,
+                sla=sla,
+                sla_state=state,
+                taken_by=_taken_by(users, conversation, flag),
+                progress=view["progress"],
+                overnight=view["out_of_hours"] and flag.acknowledged_at is None,
+                url=f"{PREFIX}/c/{conversation.public_id}" if conversation else f"{PREFIX}/flag/{flag.id}",
+            )
+        )
 
     tasks = session.execute(
         select(Task, Conversation).outerjoin(Conversation, Task.conversation_id == Conversation.id)
@@ -414,6 +426,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         if problem:
             scope.audit("reply_refused", f"conversation:{conversation.id}", problem[:300])
             return show_conversation(scope, conversation, status=400, error=problem, draft=body)
+        assert patient is not None   # checked above: "This conversation has no patient to text."
         practice = scope.session.get(Practice, conversation.practice_id)
         try:
             script = script_for(settings.practices_dir, practice.ods_code)
@@ -424,6 +437,7 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
                                            "Ask an administrator to add it.")
         message = outbox.enqueue(scope.session, f"human:{uuid4().hex}", patient.mobile, body, purpose="reply",
                                  from_number=script.sender, conversation=conversation)
+        assert message is not None   # a fresh uuid key is never a duplicate
         contacted = records.record_contact(scope.session, records.open_flag_ids(scope.session, conversation.id),
                                            scope.viewer.user_id, scope.now)
         scope.audit("reply", f"conversation:{conversation.id}",

@@ -136,7 +136,9 @@ def add_flag_routes(bp: Blueprint, web: Web, settings: Settings) -> None:
         after = duration(now - flag.created_at)
         if action == "take":
             done = records.acknowledge_flags(scope.session, ids, user, now)
-            scope.audit("acknowledge_flag", f"flag:{flag.id}", f"owner after {after}" if done else "already acknowledged")
+            scope.audit(
+                "acknowledge_flag", f"flag:{flag.id}", f"owner after {after}" if done else "already acknowledged"
+            )
             return back(scope, request, flag, "acknowledged")
         if action == "contacted":
             done = records.record_contact(scope.session, ids, user, now)

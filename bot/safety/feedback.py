@@ -76,7 +76,9 @@ def deidentify(text: str, names: tuple[str, ...] = ()) -> str:
 def export(session: Session, out: Path, since: Optional[dt.date] = None) -> tuple[int, list[int]]:
     """Write every label (since a date) as a CSV row of de-identified text and label; returns how
     many rows, and the ids of the patients whose texts were written (for the audit log)."""
-    query = select(SafetyLabel, InboundMessage).join(InboundMessage, InboundMessage.id == SafetyLabel.inbound_message_id)
+    query = select(SafetyLabel, InboundMessage).join(
+        InboundMessage, InboundMessage.id == SafetyLabel.inbound_message_id
+    )
     if since is not None:
         query = query.where(SafetyLabel.created_at >= dt.datetime.combine(since, dt.time()))
     rows = session.execute(query.order_by(SafetyLabel.id)).all()

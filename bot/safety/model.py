@@ -6,9 +6,10 @@ never diagnoses; it says "a person should read this" (`review`) or, when it is v
 kind of flag it is (`clinical` / `safeguarding`).
 
 Training data: the training writers' texts in data/safety/writers/ (15 independently briefed
-writers, 2 held out in tests/data/safety_heldout/, never used here), and the project's check-in answers. The project's older labelled
-set (tests/data/safety_labelled.csv) is NOT used: it was written alongside the rules, and adding it
-lowered the cross-validated recall at the 10% person-rate (see `python -m bot.safety.model train`).
+writers, 2 held out in tests/data/safety_heldout/, never used here), and the project's check-in
+answers. The project's older labelled set (tests/data/safety_labelled.csv) is NOT used: it was
+written alongside the rules, and adding it lowered the cross-validated recall at the 10% person-rate
+(see `python -m bot.safety.model train`).
 
 Features: TF-IDF of word 1-2-grams, of character 2-5-grams (within word boundaries, so typos and
 text-speak still share most of their features) and of word 1-2-grams with negated words marked
@@ -27,8 +28,8 @@ model is all but certain the text is ordinary (its flag score below the `veto` t
 see words, the model has learnt context ("had a nosebleed this morning, stopped, nurse said fine").
 The veto threshold is half the lowest out-of-fold score of any text the rules rightly flagged, and
 at most VETO_MAX; a veto also needs a short text and a low score for the words right around what
-the rule matched (`SafetyModel.sets_aside_rule`). The review threshold is then chosen for the rules and the model together, so the
-rules' false alarms count against the share of ordinary texts sent to a person.
+the rule matched (`SafetyModel.sets_aside_rule`). The review threshold is then chosen for the rules
+and the model together, so the rules' false alarms count against the share of ordinary texts sent to a person.
 
 Inputs: the model scores whatever it gets, after Unicode NFKC normalisation with control and
 format characters turned into spaces. Text that is empty after that (only whitespace or control

@@ -213,13 +213,16 @@ TRIGGERS: dict[str, dict[str, Any]] = {
                 "=teeth ~2 =chattering",
                 "=shaky/shakey/shakie !on",
                 "=chills",
-                "=flu =- =like", "=flu =like", "=fluey/fluy/flue/fluish/influenza",
+                "=flu =- =like",
+                "=flu =like",
+                "=fluey/fluy/flue/fluish/influenza",
                 "=like ~3 =flu !jab/jabs/vaccine/vaccination/injection/shot/clinic/job",
                 "@HAVE =the? =flu !jab/jabs/vaccine/vaccination/injection/shot/clinic/job",
                 "=flu =symptoms/symptom",
                 "=got/have/has/'ve/ve/'s/s/with/caught/catch =covid/coronavirus !jab/jabs/vaccine/vaccination/booster/"
                 "test/tests/testing/before/last/in",
-                "=covid =positive", "=positive ~2 =covid",
+                "=covid =positive",
+                "=positive ~2 =covid",
                 "=unwell/poorly",
                 "feel ~2 =ill/rough/awful/terrible/dreadful/horrendous/horrible/grim/rotten/lousy/crap/shit/"
                 "ropey/ropy !about/for/that/asking/bothering/to/saying/leaving/missing/having/when/because",
@@ -388,8 +391,7 @@ TRIGGERS: dict[str, dict[str, Any]] = {
             "patterns": [
                 "=face/neck/arm/arms/eyes/eyelids/throat/collar/head/cheeks ~3 =swollen/swelling/swell/puffy/"
                 "puffed/bloated/swolen/fat/swelled/ballooned",
-                "=swollen/swelling/puffy/puffiness/puffed/bloated ~3 =face/neck/arm/arms/eyes/eyelids/"
-                "cheeks/throat",
+                "=swollen/swelling/puffy/puffiness/puffed/bloated ~3 =face/neck/arm/arms/eyes/eyelids/cheeks/throat",
                 "=veins ~3 =chest/neck/bulging/swollen/sticking/visible/popping",
                 "=bulging/swollen/swelling/prominent/popping ~2 =veins",
                 "=collar/collars ~3 =tight/tighter",
@@ -492,8 +494,7 @@ TRIGGERS: dict[str, dict[str, Any]] = {
                 "=d =& =v",
                 "=diarrhea/loose/runny/watery =stools/bowels/poo/motions/poos/stool",
                 "=the =runs",
-                "@NOT ~2 =eaten/drunk/drank/eat/drink/drinking/eating ~4 =days/yesterday/24/48/hours/hrs/two/"
-                "three/2/3",
+                "@NOT ~2 =eaten/drunk/drank/eat/drink/drinking/eating ~4 =days/yesterday/24/48/hours/hrs/two/three/2/3",
                 "=not/n't/nt =drinking/drunk/drank =anything/fluids/water/much/at",
                 "@CANT =drink ~1 !alcohol/wine/beer/booze/coffee/caffeine/milk/tea/that/it/the/fizzy/on",
                 "=dark/brown =urine/wee/pee",
@@ -543,8 +544,7 @@ TRIGGERS: dict[str, dict[str, Any]] = {
         },
         "soon": {
             "patterns": [
-                "feel/go/=went/gone/bit/very/really/so/almost/nearly/quite ~1 =faint/fainty/lightheaded/woozy/"
-                "faintish",
+                "feel/go/=went/gone/bit/very/really/so/almost/nearly/quite ~1 =faint/fainty/lightheaded/woozy/faintish",
                 "=light =- =headed",
                 "=light =headed",
             ],
@@ -556,12 +556,29 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "suicide": {
         "kind": "safeguarding",
         "urgent": {
-            "phrases": ["kms", "kys", "unalive", "unalive myself", "end it all", "ending it all", "ended it all",
-                        "better off dead", "better off without me",
-                        "better off without us", "nothing to live for", "nothing left to live for",
-                        "nothing worth living for", "not worth living", "no will to live", "lost the will to live",
-                        "life isn't worth living", "life is not worth living", "life's not worth living",
-                        "go to sleep and not wake up", "go to sleep and never wake up"],
+            "phrases": [
+                "kms",
+                "kys",
+                "unalive",
+                "unalive myself",
+                "end it all",
+                "ending it all",
+                "ended it all",
+                "better off dead",
+                "better off without me",
+                "better off without us",
+                "nothing to live for",
+                "nothing left to live for",
+                "nothing worth living for",
+                "not worth living",
+                "no will to live",
+                "lost the will to live",
+                "life isn't worth living",
+                "life is not worth living",
+                "life's not worth living",
+                "go to sleep and not wake up",
+                "go to sleep and never wake up",
+            ],
             "patterns": [
                 "want/=wanna/=wan ~1 =to? =die/dead/died",
                 "=ready =to =die",
@@ -622,11 +639,27 @@ TRIGGERS: dict[str, dict[str, Any]] = {
             ],
         },
         "soon": {
-            "phrases": ["can't do this anymore", "cant do this anymore", "can't do this any more",
-                        "cant do this any more", "can't cope anymore", "cant cope anymore", "can't cope any more",
-                        "cant cope any more", "tired of living", "tired of life", "sick of living",
-                        "had enough of life", "had enough of living", "given up on life", "given up on everything",
-                        "giving up on life", "no hope left", "feel like dying", "feeling like dying"],
+            "phrases": [
+                "can't do this anymore",
+                "cant do this anymore",
+                "can't do this any more",
+                "cant do this any more",
+                "can't cope anymore",
+                "cant cope anymore",
+                "can't cope any more",
+                "cant cope any more",
+                "tired of living",
+                "tired of life",
+                "sick of living",
+                "had enough of life",
+                "had enough of living",
+                "given up on life",
+                "given up on everything",
+                "giving up on life",
+                "no hope left",
+                "feel like dying",
+                "feeling like dying",
+            ],
             "patterns": [
                 "@CANT =go/carry =on !holiday/holidays/the/a/an/my/that/this/at/to/tomorrow/today/monday/"
                 "tuesday/wednesday/thursday/friday/saturday/sunday/any/trip/cruise/plane/flight/foot/public/"
@@ -646,8 +679,19 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "self_harm": {
         "kind": "safeguarding",
         "urgent": {
-            "phrases": ["self harm", "self harming", "self harmed", "self-harm", "self-harming", "self-harmed",
-                        "selfharm", "selfharming", "self injury", "self-injury", "self injure"],
+            "phrases": [
+                "self harm",
+                "self harming",
+                "self harmed",
+                "self-harm",
+                "self-harming",
+                "self-harmed",
+                "selfharm",
+                "selfharming",
+                "self injury",
+                "self-injury",
+                "self injure",
+            ],
             "patterns": [
                 "cut/burn/hurt/harm/scratch/punish/starve/hit/bang/scald/injure/bruise/=cutting/hurting/"
                 "harming/scratching/burning/hitting/banging @REFL",
@@ -663,8 +707,7 @@ TRIGGERS: dict[str, dict[str, Any]] = {
         "kind": "safeguarding",
         "urgent": {
             "patterns": [
-                "@VIOL =the/my/our/his/her/their/your/me? =little/young/youngest/eldest/oldest/baby/two/three? "
-                "@CHILD",
+                "@VIOL =the/my/our/his/her/their/your/me? =little/young/youngest/eldest/oldest/baby/two/three? @CHILD",
                 "=touch/touches/touched/touching/touchin =the/my/our/his/her/their? @CHILD",
                 "@CHILD ~3 =being/been/get/gets/getting/got/are/is/were/was/'re/re ~1 =hurt/hit/abused/beaten/"
                 "smacked/slapped/harmed/touched/neglected/starved/kicked/punched/battered/assaulted/hurted/"
@@ -686,10 +729,22 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "adult_abuse_neglect": {
         "kind": "safeguarding",
         "soon": {
-            "phrases": ["no food in the house", "nothing to eat in the house", "no food in the flat",
-                        "nobody feeds me", "no one feeds me", "noone feeds me",
-                        "self neglect", "self-neglect", "modern slavery", "not been fed", "haven't been fed",
-                        "hasn't been fed", "havent been fed", "hasnt been fed"],
+            "phrases": [
+                "no food in the house",
+                "nothing to eat in the house",
+                "no food in the flat",
+                "nobody feeds me",
+                "no one feeds me",
+                "noone feeds me",
+                "self neglect",
+                "self-neglect",
+                "modern slavery",
+                "not been fed",
+                "haven't been fed",
+                "hasn't been fed",
+                "havent been fed",
+                "hasnt been fed",
+            ],
             "patterns": [
                 "@CARER ~3 @VIOL =me/us/him/her/them/mum/dad/nan/gran/grandma/grandad/my/mam",
                 "@CARER ~3 =rough/abusive/cruel/nasty/horrible/aggressive/violent/neglect/neglects/neglecting/"
@@ -703,8 +758,7 @@ TRIGGERS: dict[str, dict[str, Any]] = {
                 "=leave/leaves/leaving/left/keep/keeps ~2 =in ~2 =dirty/soiled/wet/own/mess/urine/poo/faeces/pads/"
                 "nappy/nappies",
                 "=no/nobody/noone =one? ~2 =fed/feed/feeds/feeding/washed/changed ~1 =me/him/her/dad/mum/us/them",
-                "=left/lying/sitting/sat/laying =in ~2 =dirty/soiled/wet/own/mess/urine/poo/faeces/excrement/"
-                "pee/wee",
+                "=left/lying/sitting/sat/laying =in ~2 =dirty/soiled/wet/own/mess/urine/poo/faeces/excrement/pee/wee",
                 "=locked/locks/lock/locking ~2 =me/him/her/mum/dad/us/nan =in/inside/up/out",
                 "=forced/made =to =work",
                 "=took/taken/takes/keeps/kept/holding/holds/taking/keeping =my/his/her =passport",
@@ -723,8 +777,12 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "domestic_abuse": {
         "kind": "safeguarding",
         "urgent": {
-            "phrases": ["hands round my neck", "hands around my neck", "hands round my throat",
-                        "hands around my throat"],
+            "phrases": [
+                "hands round my neck",
+                "hands around my neck",
+                "hands round my throat",
+                "hands around my throat",
+            ],
             "patterns": [
                 "@PERP ~4 =kill/murder/strangle/strangled/strangles/strangling/choked/chokes/choke/throttled/"
                 "throttle/throttles =me/us",
@@ -739,9 +797,16 @@ TRIGGERS: dict[str, dict[str, Any]] = {
             ],
         },
         "soon": {
-            "phrases": ["domestic abuse", "domestic violence", "coercive control", "not safe at home",
-                        "unsafe at home", "don't feel safe at home", "dont feel safe at home",
-                        "do not feel safe at home"],
+            "phrases": [
+                "domestic abuse",
+                "domestic violence",
+                "coercive control",
+                "not safe at home",
+                "unsafe at home",
+                "don't feel safe at home",
+                "dont feel safe at home",
+                "do not feel safe at home",
+            ],
             "patterns": [
                 "@PERP ~3 @VIOL =me/us",
                 "@PERP ~4 =will/'ll/ll/going/na/would/'d =hurt/harm/hit/beat =me/us",
@@ -788,14 +853,38 @@ TRIGGERS: dict[str, dict[str, Any]] = {
         "kind": "safeguarding",
         "needs": "caring",
         "soon": {
-            "phrases": ["breaking point", "end of my tether", "end of my rope", "end of our tether", "end of her tether",
-                        "end of his tether", "on her knees", "on his knees", "on our knees",
-                        "end of our rope", "on my knees", "falling apart", "cracking up", "going under",
-                        "hit a wall", "at my wits end", "at my wit's end", "burnt out",
-                        "burned out", "something's got to give", "something has got to give",
-                        "something has to give", "somethings got to give", "something's going to give",
-                        "something is going to give", "running on empty", "can't keep this up",
-                        "cant keep this up", "can't keep doing this", "cant keep doing this"],
+            "phrases": [
+                "breaking point",
+                "end of my tether",
+                "end of my rope",
+                "end of our tether",
+                "end of her tether",
+                "end of his tether",
+                "on her knees",
+                "on his knees",
+                "on our knees",
+                "end of our rope",
+                "on my knees",
+                "falling apart",
+                "cracking up",
+                "going under",
+                "hit a wall",
+                "at my wits end",
+                "at my wit's end",
+                "burnt out",
+                "burned out",
+                "something's got to give",
+                "something has got to give",
+                "something has to give",
+                "somethings got to give",
+                "something's going to give",
+                "something is going to give",
+                "running on empty",
+                "can't keep this up",
+                "cant keep this up",
+                "can't keep doing this",
+                "cant keep doing this",
+            ],
             "patterns": [
                 "@CANT =cope",
                 "@CANT =manage/carry/continue/handle/take =it/this/him/her/them/any/anymore/more/on/alone/much/dad/"
@@ -826,8 +915,14 @@ TRIGGERS: dict[str, dict[str, Any]] = {
     "financial_abuse": {
         "kind": "safeguarding",
         "soon": {
-            "phrases": ["financial abuse", "financially abused", "financially abusing", "financial exploitation",
-                        "financially exploited", "financially exploiting"],
+            "phrases": [
+                "financial abuse",
+                "financially abused",
+                "financially abusing",
+                "financial exploitation",
+                "financially exploited",
+                "financially exploiting",
+            ],
             "patterns": [
                 "@ANYONE ~3 =take/takes/took/taking/taken/steal/steals/stole/stealing/stolen/nick/nicks/nicked/"
                 "nicking/pinch/pinched/pinching/used/using/empty/empties/emptied/emptying/drain/drains/drained/"
@@ -856,12 +951,19 @@ CATEGORY_ORDER = ("suicide", "self_harm", "child_abuse", "adult_abuse_neglect", 
 # "caring": the writer looks after someone, or someone looks after the patient.
 SETTINGS: dict[str, dict[str, list[str]]] = {
     "caring": {
-        "phrases": ["young carer", "main carer", "only carer", "full time carer", "full-time carer",
-                    "carer's allowance", "carers allowance", "respite"],
+        "phrases": [
+            "young carer",
+            "main carer",
+            "only carer",
+            "full time carer",
+            "full-time carer",
+            "carer's allowance",
+            "carers allowance",
+            "respite",
+        ],
         "patterns": [
             "=caring/care/cares/cared =for =him/her/them/my/mum/dad/mam/nan/gran/both/everyone/me/us",
-            "=looking/look/looks/looked/lookin =after =him/her/them/my/mum/dad/mam/nan/gran/both/everyone/me/us/"
-            "either",
+            "=looking/look/looks/looked/lookin =after =him/her/them/my/mum/dad/mam/nan/gran/both/everyone/me/us/either",
             "=caring/carer/carers/caregiver",
             "=does/doing/do/did =everything/all =for =me/him/her",
             "=doing/do/does/did =all =his/her/their/the =care/caring",
@@ -869,7 +971,8 @@ SETTINGS: dict[str, dict[str, list[str]]] = {
             "=needs/need =turning/lifting/changing/washing",
             "@CANT =leave =him/her",
             "=lift/lifting/lifted/turning/toileting =him/her/mum/dad/mam",
-            "@CANT =lift/get/move =him/her/dad/mum/mam !head/arm/arms/leg/legs/hand/hands/foot/feet/neck/cup/fork/spoon",
+            "@CANT =lift/get/move =him/her/dad/mum/mam !head/arm/arms/leg/legs/hand/hands/foot/feet/neck/cup/fork/"
+            "spoon",
             "=to =look =after !myself/yourself/himself/herself/ourselves/themselves",
         ],
     },
@@ -1255,7 +1358,7 @@ class _Screen:
 
         readings = _temperatures(cleaned, raw, doc)
         hits: list[tuple[str, str, int, int]] = []   # category, severity, first token, end token
-        for (category, severity, lookahead, source), start, end in matches:
+        for (category, severity, lookahead, _source), start, end in matches:
             if category in ("idiom", "setting"):
                 continue
             if TRIGGERS[category].get("needs") and TRIGGERS[category]["needs"] not in settings:
