@@ -23,7 +23,7 @@ from typing import Optional
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.models import Conversation, Flag, InboundMessage, Patient, Task
+from bot.models import Conversation, ConversationStatus, Flag, InboundMessage, Patient, Task
 
 # Tasks that arrange something for the patient rather than ask a person to read what they said:
 # these do not hold automatic texts. Every other open task does, so a task kind added later holds
@@ -67,8 +67,8 @@ def automatic_text_hold(session: Session, patient: Patient) -> Optional[Hold]:
         .order_by(Flag.id).limit(1))
     if flag is not None:
         return Hold(HoldReason.OPEN_FLAG, f"flag {flag.id}: {flag.severity} {flag.kind}")
-    handed = session.scalar(select(Conversation.id).where(Conversation.patient_id == patient.id,
-                                                          Conversation.status == "handed_over").limit(1))
+    handed = session.scalar(select(Conversation.id).where(
+        Conversation.patient_id == patient.id, Conversation.status == ConversationStatus.HANDED_OVER).limit(1))
     if handed is not None:
         return Hold(HoldReason.HANDED_OVER, f"conversation {handed}")
     task = session.scalar(

@@ -6,6 +6,7 @@ they are escaped where they are shown, never altered here.
 from __future__ import annotations
 
 import uuid
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
@@ -73,6 +74,21 @@ class Patient(Base):
         return self.opted_out_at is not None
 
 
+class ConversationStatus(str, Enum):
+    """Who answers a conversation (Conversation.status). Changed only through bot/records.py
+    (hand_over, close) and the inbox's hand-back."""
+    ACTIVE = "active"            # the assistant answers
+    HANDED_OVER = "handed_over"  # a person has it and the assistant is silent
+    CLOSED = "closed"            # finished
+
+    def __str__(self) -> str:   # the value, not "ConversationStatus.ACTIVE", on Python 3.10
+        return self.value
+
+
+# A conversation that is not over: the assistant or a person has it.
+OPEN_CONVERSATION = (ConversationStatus.ACTIVE, ConversationStatus.HANDED_OVER)
+
+
 class Conversation(Base):
     """One outreach conversation with one patient. `status` decides who speaks: the bot or a human."""
 
@@ -81,8 +97,7 @@ class Conversation(Base):
     public_id = Column(String(32), unique=True, nullable=False, default=new_public_id)
     practice_id = Column(Integer, ForeignKey("practices.id"), nullable=False, index=True)
     patient_id = Column(Integer, ForeignKey("patients.id"), nullable=True, index=True)
-    # active: the bot answers; handed_over: a human has it and the bot is silent; closed: finished.
-    status = Column(String(20), nullable=False, default="active")
+    status = Column(String(20), nullable=False, default="active")   # a ConversationStatus
     handover_reason = Column(String(200), nullable=True)
     assigned_user_id = Column(Integer, ForeignKey("users.id"), nullable=True)  # the coordinator who took over
     started_at = Column(DateTime, default=utcnow, nullable=False)

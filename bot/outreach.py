@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.contact import Hold, HoldReason, automatic_text_hold
 from bot.db import session_scope
 from bot.dialogue import RasaClient
-from bot.models import Conversation, Patient, Practice
+from bot.models import OPEN_CONVERSATION, Conversation, ConversationStatus, Patient, Practice
 from bot.phones import normalise_mobile
 from bot.scripts import PracticeScript, script_for
 
@@ -101,7 +101,7 @@ def open_conversation(
         patient = session.get(Patient, patient_id)
         _refuse_if_held(session, patient)
         existing = session.scalar(select(Conversation).where(
-            Conversation.patient_id == patient.id, Conversation.status.in_(("active", "handed_over"))))
+            Conversation.patient_id == patient.id, Conversation.status.in_(OPEN_CONVERSATION)))
         if existing is not None:
             raise OutreachError(f"the patient already has an open conversation ({existing.public_id})")
         conversation = Conversation(practice_id=patient.practice_id, patient_id=patient.id)
@@ -124,7 +124,7 @@ def open_conversation(
         if hold is None:
             outbox.enqueue_all(session, key or f"start:{conversation_id}", number, texts, conversation=conversation,
                                from_number=sender, purpose="invitation")
-        elif conversation.status == "active":
+        elif conversation.status == ConversationStatus.ACTIVE:
             records.close(session, conversation, f"not started: {hold.reason.value}")
     if hold is not None:
         raise _held(hold)

@@ -23,7 +23,7 @@ from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
 from bot.inbox import escalation
 from bot.keywords import Keyword, classify_keyword, is_opt_in_for
-from bot.models import Conversation, InboundMessage, OutboundMessage, Patient, Practice, utcnow
+from bot.models import Conversation, ConversationStatus, InboundMessage, OutboundMessage, Patient, Practice, utcnow
 from bot.safety.nets import looks_urgent, safety_net_message, source_of, with_register_urgency
 from bot.safety.rules import Flag
 from bot.safety.screen import screen_text
@@ -304,10 +304,10 @@ class Processor:
                                 patient.practice_id, conversation, patient.id, message.id)
             return "human"
 
-        if conversation is None or conversation.status != "active":
+        if conversation is None or conversation.status != ConversationStatus.ACTIVE:
             # A human has the conversation (or it is over): the bot stays silent.
-            kind = "message_while_handed_over" if conversation is not None and conversation.status == "handed_over" \
-                else "message_without_conversation"
+            handed_over = conversation is not None and conversation.status == ConversationStatus.HANDED_OVER
+            kind = "message_while_handed_over" if handed_over else "message_without_conversation"
             records.create_task(session, kind, "New text from the patient for a coordinator to read.",
                                 patient.practice_id, conversation, patient.id, message.id)
             return "human"
@@ -328,7 +328,7 @@ class Processor:
         practice = session.scalar(select(Practice).where(Practice.ods_code == script.ods_code))
         message.patient_id = patient.id if patient else None
         message.conversation_id = conversation.id if conversation else None
-        was_running = conversation is not None and conversation.status == "active"
+        was_running = conversation is not None and conversation.status == ConversationStatus.ACTIVE
         on_treatment = patient.on_active_treatment if patient else None
         flag = with_register_urgency(flag, on_treatment)
         text_name = safety_net_message(flag, on_treatment)
@@ -397,7 +397,7 @@ class Processor:
             return None, None
         conversation = session.scalar(
             select(Conversation).where(Conversation.patient_id.in_([p.id for p in patients]))
-            .order_by((Conversation.status == "closed").asc(), Conversation.id.desc()).limit(1))
+            .order_by((Conversation.status == ConversationStatus.CLOSED).asc(), Conversation.id.desc()).limit(1))
         if conversation is not None:
             return session.get(Patient, conversation.patient_id), conversation
         return patients[0], None

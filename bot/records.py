@@ -9,7 +9,8 @@ from typing import Iterable, Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.models import ConcernAnswer, Conversation, Flag, Outcome, Patient, RoutingDecision, Task, utcnow
+from bot.models import (ConcernAnswer, Conversation, ConversationStatus, Flag, Outcome, Patient, RoutingDecision, Task,
+                        utcnow)
 
 # Outcome kinds and the QOF cluster each one is coded with (None: recorded, not coded).
 OUTCOME_CLUSTERS: dict[str, Optional[str]] = {
@@ -80,7 +81,7 @@ def raise_flag(session: Session, *, practice_id: Optional[int], patient_id: Opti
                 conversation_id=conversation.id if conversation else None, kind=kind, severity=severity,
                 category=category, evidence=evidence[:500], source=source)
     session.add(flag)
-    if conversation is not None and conversation.status == "active":
+    if conversation is not None and conversation.status == ConversationStatus.ACTIVE:
         hand_over(session, conversation, f"review ({category})" if kind == "review" else f"{kind} flag ({severity})")
     if kind == "review":
         detail = (f"REVIEW: the safety screen could not rule this text out ({category.replace('_', ' ')}). "
@@ -154,14 +155,34 @@ def open_flag_ids(session: Session, conversation_id: int) -> list[int]:
 def hand_over(session: Session, conversation: Conversation, reason: str) -> None:
     """Give the conversation to a human: from now on the bot stays silent until it is handed back."""
     session.execute(update(Conversation).where(Conversation.id == conversation.id)
-                    .values(status="handed_over", handover_reason=reason, updated_at=utcnow()))
+                    .values(status=ConversationStatus.HANDED_OVER, handover_reason=reason, updated_at=utcnow()))
     session.refresh(conversation)
 
 
-def close(session: Session, conversation: Conversation, reason: str) -> None:
-    """Finish a conversation: the bot says nothing more in it (wrong person, opted out)."""
-    session.execute(update(Conversation).where(Conversation.id == conversation.id)
-                    .values(status="closed", handover_reason=reason, updated_at=utcnow()))
+def take_over(session: Session, conversation: Conversation, user_id: int, now: dt.datetime) -> None:
+    """A coordinator takes the conversation: handed over (the bot falls silent) if the bot had it,
+    and assigned to them (from whoever had it before)."""
+    if conversation.status == ConversationStatus.ACTIVE:
+        hand_over(session, conversation, "taken over by a coordinator")
+    conversation.assigned_user_id = user_id
+    conversation.updated_at = now
+
+
+def hand_back(session: Session, conversation: Conversation, now: dt.datetime) -> None:
+    """Give a handed-over conversation back to the assistant: it answers the patient's next text."""
+    if conversation.status != ConversationStatus.HANDED_OVER:
+        raise ValueError(f"conversation {conversation.id} is {conversation.status}, not handed over")
+    conversation.status, conversation.assigned_user_id = ConversationStatus.ACTIVE, None
+    conversation.handover_reason, conversation.updated_at = None, now
+
+
+def close(session: Session, conversation: Conversation, reason: str, *, unassign: bool = False) -> None:
+    """Finish a conversation: the bot says nothing more in it (wrong person, opted out, or closed
+    by a coordinator, who then no longer holds it: `unassign`)."""
+    values: dict = dict(status=ConversationStatus.CLOSED, handover_reason=reason, updated_at=utcnow())
+    if unassign:
+        values["assigned_user_id"] = None
+    session.execute(update(Conversation).where(Conversation.id == conversation.id).values(**values))
     session.refresh(conversation)
 
 

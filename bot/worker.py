@@ -28,7 +28,8 @@ from bot.contact import automatic_text_hold
 from bot.config import Settings
 from bot.db import session_scope
 from bot.dialogue import DialogueUnavailable, RasaClient
-from bot.models import BookingSlot, Conversation, InboundMessage, Invitation, Patient, Task, utcnow
+from bot.models import (OPEN_CONVERSATION, BookingSlot, Conversation, ConversationStatus, InboundMessage, Invitation,
+                        Patient, Task, utcnow)
 from bot.outreach import OutreachError, open_conversation
 from bot.scripts import load_all, script_for_patient
 from bot.send_window import SendWindow
@@ -139,7 +140,7 @@ class OutreachWorker:
             sent = {i.number: i for i in session.scalars(select(Invitation).where(Invitation.patient_id == patient_id))}
             if not sent:
                 manual = session.scalar(select(Conversation).where(Conversation.patient_id == patient_id,
-                                                                   Conversation.status == "active"))
+                                                                   Conversation.status == ConversationStatus.ACTIVE))
                 if manual is not None:  # started by hand (`outreach start`): that was the first invitation
                     session.add(Invitation(patient_id=patient_id, number=1, conversation_id=manual.id,
                                            status="queued", claimed_at=manual.started_at, queued_at=manual.started_at))
@@ -191,7 +192,7 @@ class OutreachWorker:
             with session_scope(self.settings.database_url) as session:
                 # A worker that stopped after opening the conversation: adopt it rather than open another.
                 adopted = session.scalar(select(Conversation.id).where(
-                    Conversation.patient_id == patient_id, Conversation.status.in_(("active", "handed_over")),
+                    Conversation.patient_id == patient_id, Conversation.status.in_(OPEN_CONVERSATION),
                     Conversation.started_at >= invitation.claimed_at))
             conversation_id = adopted or open_conversation(self.settings, self.rasa, patient_id, key=key)[0]
         else:

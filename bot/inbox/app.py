@@ -40,8 +40,9 @@ from bot.inbox import auth
 from bot.inbox.accounts import add_account_routes
 from bot.inbox.flags import FLAG_MESSAGES, LimitsOf, add_flag_routes, flag_view, limits_by_practice
 from bot.inbox.web import PREFIX, Scope, Web, clock, duration, field_of, humanise, row_of, visible
-from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage, Note,
-                        OutboundMessage, Outcome, Patient, Practice, RoutingDecision, SafetyLabel, Task, User)
+from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, ConversationStatus, Flag,
+                        InboundMessage, Note, OutboundMessage, Outcome, Patient, Practice, RoutingDecision, SafetyLabel,
+                        Task, User)
 from bot.safety import feedback as safety_feedback
 from bot.scripts import ScriptError, script_for
 from bot.sms import segment_count
@@ -168,7 +169,7 @@ def build_queue(scope: Scope, limits_of: LimitsOf) -> list[dict[str, Any]]:
             url=f"{PREFIX}/c/{conversation.public_id}" if conversation else f"{PREFIX}/tasks#task-{task.id}"))
 
     conversations = session.scalars(select(Conversation).where(
-        Conversation.status == "handed_over", Conversation.practice_id.in_(allowed))
+        Conversation.status == ConversationStatus.HANDED_OVER, Conversation.practice_id.in_(allowed))
     ).all() if scope.viewer.is_coordinator else []
     for conversation in conversations:
         if conversation.id in covered:
@@ -252,7 +253,8 @@ def conversation_view(scope: Scope, conversation: Conversation, limits_of: Limit
     patient = session.get(Patient, conversation.patient_id) if conversation.patient_id else None
     support = support_view(session, conversation)
     practice = session.get(Practice, conversation.practice_id)
-    mine = conversation.status == "handed_over" and conversation.assigned_user_id == scope.viewer.user_id
+    mine = (conversation.status == ConversationStatus.HANDED_OVER
+            and conversation.assigned_user_id == scope.viewer.user_id)
     return dict(
         conversation=conversation, patient=patient, practice=practice, transcript=transcript,
         flags=[flag_view(f, scope.now, limits_of(conversation.practice_id), users) for f in flags],
@@ -266,8 +268,9 @@ def conversation_view(scope: Scope, conversation: Conversation, limits_of: Limit
         **support,
         assigned=users.get(conversation.assigned_user_id, "") if conversation.assigned_user_id else "",
         mine=mine, can_reply=mine and not (patient and patient.opted_out),
-        status_text={"active": "The assistant is answering", "handed_over": "Handed over to a person",
-                     "closed": "Closed"}.get(conversation.status, conversation.status),
+        status_text={ConversationStatus.ACTIVE: "The assistant is answering",
+                     ConversationStatus.HANDED_OVER: "Handed over to a person",
+                     ConversationStatus.CLOSED: "Closed"}.get(conversation.status, conversation.status),
         outcome_choices=[(kind, OUTCOME_LABELS.get(kind, humanise(kind))) for kind in records.OUTCOME_CLUSTERS],
         max_reply=MAX_REPLY_CHARS, max_note=MAX_NOTE_CHARS)
 
@@ -386,16 +389,13 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
             return not_found(scope, f"conversation:{public_id[:40]}")
         previous = conversation.assigned_user_id
         patient = scope.session.get(Patient, conversation.patient_id) if conversation.patient_id else None
-        if conversation.status == "active":
-            records.hand_over(scope.session, conversation, "taken over by a coordinator")
-        conversation.assigned_user_id = scope.viewer.user_id
-        conversation.updated_at = scope.now
+        records.take_over(scope.session, conversation, scope.viewer.user_id, scope.now)
         acknowledged = records.acknowledge_flags(scope.session, records.open_flag_ids(scope.session, conversation.id),
                                                  scope.viewer.user_id, scope.now)
         scope.audit("take_over", f"conversation:{conversation.id}",
                     f"flags acknowledged: {acknowledged}; status {conversation.status}"
                     + (f"; from user:{previous}" if previous and previous != scope.viewer.user_id else ""))
-        if conversation.status == "closed" or (patient and patient.opted_out):
+        if conversation.status == ConversationStatus.CLOSED or (patient and patient.opted_out):
             return show_conversation(scope, conversation, notice="Flags taken. This conversation is closed or the "
                                      "patient has opted out of texts: phone the patient if you need to.")
         return back_to(conversation, "taken")
@@ -409,8 +409,9 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         body = field_of(request, "text").strip()
         patient = scope.session.get(Patient, conversation.patient_id) if conversation.patient_id else None
         problem = ""
-        if conversation.status != "handed_over":
-            problem = ("This conversation is closed: replies cannot be sent." if conversation.status == "closed" else
+        if conversation.status != ConversationStatus.HANDED_OVER:
+            problem = ("This conversation is closed: replies cannot be sent."
+                       if conversation.status == ConversationStatus.CLOSED else
                        "The assistant has this conversation. Take it over before you reply.")
         elif conversation.assigned_user_id != scope.viewer.user_id:
             problem = "Someone else has taken over this conversation. Take it over before you reply."
@@ -453,12 +454,11 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
         conversation = _conversation_for(scope, public_id)
         if conversation is None:
             return not_found(scope, f"conversation:{public_id[:40]}")
-        if conversation.status != "handed_over":
+        if conversation.status != ConversationStatus.HANDED_OVER:
             return show_conversation(scope, conversation, status=400,
                                      error="Only a conversation handed over to a person can be handed back.")
         previous = conversation.assigned_user_id
-        conversation.status, conversation.assigned_user_id = "active", None
-        conversation.handover_reason, conversation.updated_at = None, scope.now
+        records.hand_back(scope.session, conversation, scope.now)
         scope.audit("hand_back", f"conversation:{conversation.id}",
                     f"was with user:{previous}" if previous else "was unassigned")
         return back_to(conversation, "handed_back")
@@ -487,9 +487,8 @@ def inbox_blueprint(settings: Settings, wake_sender: Callable[[], None]) -> Blue
             outcome = records.record_outcome(session, conversation, kind, code=code,
                                              note=f"recorded by {scope.viewer.username} in the inbox")
             detail += f"; outcome {kind} (outcome:{outcome.id})"
-        if field_of(request, "close") == "yes" and conversation.status != "closed":
-            records.close(session, conversation, "closed by a coordinator")
-            conversation.assigned_user_id = None
+        if field_of(request, "close") == "yes" and conversation.status != ConversationStatus.CLOSED:
+            records.close(session, conversation, "closed by a coordinator", unassign=True)
             detail += "; conversation closed"
         scope.audit("resolve", f"conversation:{conversation.id}", detail)
         return back_to(conversation, "resolved")
