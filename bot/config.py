@@ -1,6 +1,7 @@
 """Settings, read from the environment only (secrets never live in files).
 
-Every setting is documented in the README's "Configuration" table; keep the two in step.
+Every variable is documented once, in VARIABLES below; the README's "Configuration" table is
+generated from it (`python -m bot.config --table`), and a test keeps the two in step.
 """
 from __future__ import annotations
 
@@ -141,3 +142,110 @@ def load_settings() -> Settings:
         retention_days=_days("RETENTION_DAYS", 365),
         inbox_url=inbox,
     )
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable (or a group read together) as the README's table documents it."""
+    names: tuple[str, ...]
+    default: str       # as shown to a reader ("-": none)
+    meaning: str
+    joiner: str = ", "  # " or ": either variable will do
+
+
+# Every environment variable the product reads, in the order the README shows them. The README's
+# "Configuration" table is generated from this (`python -m bot.config --table`) and
+# tests/test_config.py fails when the two differ or when code reads a variable not listed here.
+VARIABLES: tuple[Variable, ...] = (
+    Variable(("DATABASE_URL",), "`sqlite:///var/outreach.db`",
+             "our database; production: `postgresql://user@host/db`"),
+    Variable(("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"), "-",
+             "Twilio credentials (the token also verifies webhooks)"),
+    Variable(("TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID"), "-",
+             "who texts are sent from (a practice script's `sender` overrides the number)", joiner=" or "),
+    Variable(("PUBLIC_BASE_URL",), "`http://127.0.0.1:8000`",
+             "the public URL Twilio calls; signatures are checked against it, status callbacks point at it"),
+    Variable(("TWILIO_API_BASE_URL",), "`https://api.twilio.com`",
+             "only for tests and the simulator"),
+    Variable(("RASA_URL", "RASA_TOKEN"), "`http://127.0.0.1:5005`, empty",
+             "the Rasa server and its `--auth-token`; several servers comma-separated "
+             "(`http://10.0.0.11:5005,http://10.0.0.12:5005`): each turn goes to the next in turn, one that "
+             "cannot be connected to is skipped (see `docs/deploy.md`)"),
+    Variable(("PRACTICES_DIR",), "`practices/`",
+             "the practice scripts"),
+    Variable(("SEND_RATE_PER_SECOND",), "`1`",
+             "texts per second per sender number"),
+    Variable(("SENDER_POLL_SECONDS",), "`0.5`",
+             "how often the sender looks for texts queued by other processes"),
+    Variable(("INBOUND_RETRY_SECONDS",), "`5`",
+             "how often texts waiting for Rasa (or missed by a wake-up) are retried, and the disk spool "
+             "replayed"),
+    Variable(("WAKE_ADDRESS",), "`127.0.0.1:8002`",
+             "where the background process listens for the gateway's wake-up datagrams (UDP) and answers `GET "
+             "/health` (TCP)"),
+    Variable(("INBOUND_SPOOL",), "`var/spool/inbound.jsonl`",
+             "where texts are kept while the database is down or stalled (replayed by the gateway); records it"
+             " cannot store go to the same name plus `.quarantine`, for a person to read; both owner-only"),
+    Variable(("ESCALATION_MINUTES",), "`15`",
+             "the urgent flags' time limit (then the duty clinician is texted) for practices whose script sets"
+             " no `time_limits.urgent`"),
+    Variable(("INBOX_URL",), "`PUBLIC_BASE_URL/inbox`",
+             "where staff open the inbox: escalation and out-of-hours texts link to a flag there"),
+    Variable(("ACTION_SERVER_URL", "RASA_TRACKER_DB"), "set by `devkit/stack.py`",
+             "read by `endpoints.yml`"),
+    Variable(("RASA_TRACKER_DB_HOST",), "-",
+             "Rasa servers with `endpoints.production.yml`: the tracker store's PostgreSQL host (no scheme)"),
+    Variable(("RASA_TRACKER_DB_PORT",), "-",
+             "its port (usually `5432`)"),
+    Variable(("RASA_TRACKER_DB_NAME",), "-",
+             "the tracker database (its own, not `DATABASE_URL`'s; create it before the first start)"),
+    Variable(("RASA_TRACKER_DB_USER",), "-",
+             "its user"),
+    Variable(("RASA_TRACKER_DB_PASSWORD",), "-",
+             "its password (secret; must be set, empty only with trust authentication)"),
+    Variable(("RASA_TRACKER_DB_SSLMODE",), "-",
+             "libpq `sslmode`: `require` or `verify-full` across a network, `disable` or `prefer` on one host"),
+    Variable(("RASA_LOCK_REDIS_HOST",), "-",
+             "Rasa servers with `endpoints.production.yml`: the Redis for the lock store (no scheme)"),
+    Variable(("RASA_LOCK_REDIS_PORT",), "-",
+             "its port (usually `6379`)"),
+    Variable(("RASA_LOCK_REDIS_DB",), "-",
+             "the Redis database number (e.g. `1`)"),
+    Variable(("RASA_LOCK_REDIS_PASSWORD",), "-",
+             "its password (secret; empty: no AUTH)"),
+    Variable(("RASA_LOCK_REDIS_KEY_PREFIX",), "-",
+             "a prefix of letters and digits for the lock keys (e.g. `can005`)"),
+    Variable(("RETENTION_DAYS",), "`365`",
+             "`outreach purge` redacts message texts, notes and flag evidence older than this many days (1 to "
+             "36500); it also reads `RASA_TRACKER_DB` (relative paths from the project folder, where Rasa "
+             "runs)"),
+    Variable(("INBOX_SCRYPT_N",), "131072 (2^17, OWASP)",
+             "for the test suite only (it sets 16384, since it signs in hundreds of times): the scrypt cost of"
+             " new password hashes, a power of two from 4096 to 1048576"),
+    Variable(("OUTREACH_PASSWORD",), "-",
+             "`outreach users add` and `outreach users set-password` take the password from it instead of asking "
+             "twice (for scripts; unset it after)"),
+    Variable(("SAFETY_MODEL",), "`models/safety.pkl`",
+             "the safety screen's trained classifier (`make model` builds it); a process refuses to start "
+             "without it"),
+    Variable(("OUTREACH_CLOCK_SHIFT_SECONDS",), "-",
+             "for tests and demos only, never in production: move every reading of the product's clock "
+             "(`bot/clock.py`) by this many seconds, so processes started by the tests see the test's pinned "
+             "time"),
+)
+
+
+def settings_table() -> str:
+    """The README's "Configuration" table, in Markdown."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for v in VARIABLES:
+        lines.append(f"| {v.joiner.join(f'`{n}`' for n in v.names)} | {v.default} | {v.meaning} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--table"]:
+        sys.exit("usage: python -m bot.config --table   (prints the README's Configuration table)")
+    print(settings_table())
