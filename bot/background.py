@@ -23,7 +23,7 @@ from bot.dialogue import RasaClient
 from bot.inbox import escalation
 from bot.processor import Processor
 from bot.safety import rules, screen
-from bot.sender import Sender
+from bot.sender.sender import Sender
 
 log = logging.getLogger(__name__)
 

@@ -59,7 +59,7 @@ from bot.models import Appointment, BookingSlot, Practice
 from bot.outreach import ensure_practice
 from bot.register import RegisterError, _header_name, _write_rejects, parse_date
 from bot.scripts import SLOT_KINDS, PracticeScript, ScriptError, script_for
-from bot.sms import GSM7_BASIC, GSM7_EXTENDED
+from bot.sender.segments import GSM7_BASIC, GSM7_EXTENDED
 
 HORIZON_DAYS = 14                    # weekly slots exist, and patients are offered times, this many days ahead
 COLUMNS = ("role", "date", "time", "minutes", "type", "staff")

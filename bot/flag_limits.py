@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Mapping, Optional
 
-from bot.send_window import OPENING_DEFAULT, SendWindow
+from bot.sender.send_window import OPENING_DEFAULT, SendWindow
 
 
 class Severity(str, Enum):

@@ -37,7 +37,7 @@ from jinja2 import meta
 from bot import scripts
 from bot.concerns import AREAS
 from bot.scripts import PracticeScript, ScriptError, load_script
-from bot.sms import GSM7_BASIC, GSM7_EXTENDED, is_gsm7, segment_count
+from bot.sender.segments import GSM7_BASIC, GSM7_EXTENDED, is_gsm7, segment_count
 
 LONG_FIRST_NAME = "Christopher-Alexander"
 LONGEST_NEXT_CONTACT = "when we open at 10:30am on Wednesday"  # the longest "when" of a safety-net text

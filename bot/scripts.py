@@ -18,7 +18,7 @@ from jinja2 import meta
 from bot.concerns import AREAS
 from bot.phones import PhoneError, normalise_uk_mobile
 from bot.flag_limits import DEFAULT_LIMITS, EscalationContacts, PracticeLimits, Severity, TimeLimit
-from bot.send_window import DEFAULT as SEND_DEFAULT, OPENING_DEFAULT, HoursError, SendWindow
+from bot.sender.send_window import DEFAULT as SEND_DEFAULT, OPENING_DEFAULT, HoursError, SendWindow
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
 KNOWN_KEYS = {"ods_code", "name", "phone", "sender", "contact", "callback_days", "not_monitored",

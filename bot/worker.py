@@ -32,7 +32,7 @@ from bot.models import (OPEN_CONVERSATION, BookingSlot, Conversation, Conversati
                         Patient, Task, utcnow)
 from bot.outreach import OutreachError, open_conversation
 from bot.scripts import load_all, script_for_patient
-from bot.send_window import SendWindow
+from bot.sender.send_window import SendWindow
 
 log = logging.getLogger(__name__)
 REMINDER_AFTER = dt.timedelta(days=7)

@@ -3,7 +3,7 @@
 It serves the small part of the Twilio REST API the bot uses (creating and
 fetching Messages) with Twilio's JSON shapes and error codes, emits signed
 status callbacks, and can post signed inbound-SMS webhooks. Point the real
-twilio client at it with ``bot.twilio_client.make_twilio_client(...,
+twilio client at it with ``bot.sender.twilio_client.make_twilio_client(...,
 api_base_url=fake.base_url)``.
 
 Only the standard library is used, plus twilio's ``RequestValidator`` so
@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple, Type
 
 from twilio.request_validator import RequestValidator
 
-from bot.sms import segment_count as count_segments
+from bot.sender.segments import segment_count as count_segments
 
 API_VERSION = "2010-04-01"
 MAX_BODY_CHARS = 1600

@@ -34,7 +34,7 @@ from bot.db import new_engine, session_scope
 from bot.models import Appointment, BookingSlot, InboundMessage, Patient, Practice, utcnow
 from bot.outreach import ensure_practice
 from bot.scripts import SLOT_KINDS, script_for
-from bot.sms import is_gsm7
+from bot.sender.segments import is_gsm7
 from tests.conftest import make_settings
 
 PRACTICES = PROJECT_ROOT / "practices"

@@ -8,7 +8,7 @@ import pytest
 from bot import cohort, records
 from bot.db import session_scope
 from bot.models import Conversation, Patient, utcnow
-from bot.send_window import SendWindow
+from bot.sender.send_window import SendWindow
 from tests.conftest import add_conversation
 
 TODAY = dt.date.today()

@@ -18,7 +18,7 @@ from bot.dialogue import RasaClient
 from bot.models import Appointment, BookingSlot, Conversation, Flag, Invitation, OutboundMessage, Patient, Task
 from bot.outreach import OutreachError, ensure_practice, start_conversation
 from bot.scripts import script_for
-from bot.sender import Sender
+from bot.sender.sender import Sender
 from bot.worker import OutreachWorker
 from tests.conftest import PRACTICE_NUMBER, PROJECT_ROOT
 from tests.helpers import text_from

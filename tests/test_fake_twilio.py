@@ -13,7 +13,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
 from devkit.fake_twilio import FakeTwilio, count_segments
-from bot.twilio_client import BaseUrlRewritingHttpClient, make_twilio_client
+from bot.sender.twilio_client import BaseUrlRewritingHttpClient, make_twilio_client
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-token"

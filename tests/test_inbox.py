@@ -36,7 +36,7 @@ from bot.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMess
                         Outcome, Patient, Practice, SafetyLabel, Task, User, WebSession, utcnow)
 from bot.outreach import ensure_practice
 from bot.scripts import script_for
-from bot.sender import Sender
+from bot.sender.sender import Sender
 from devkit.stack import Stack
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, DATABASES, PRACTICE_NUMBER, drop_database, \
     fresh_database_url, make_settings

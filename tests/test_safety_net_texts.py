@@ -13,8 +13,8 @@ from bot.config import PROJECT_ROOT
 from bot.safety.nets import safety_net_message, with_register_urgency
 from bot.safety.rules import Flag
 from bot.scripts import ScriptError, load_all, load_script
-from bot.send_window import OPENING_DEFAULT, SendWindow
-from bot.sms import segment_count
+from bot.sender.send_window import OPENING_DEFAULT, SendWindow
+from bot.sender.segments import segment_count
 
 SCRIPT = load_all(PROJECT_ROOT / "practices")["Y00001"]
 HOURS = SCRIPT.opening_hours

@@ -9,7 +9,7 @@ import pytest
 from bot.config import PROJECT_ROOT
 from bot.script_check import AFTER_IDENTITY, DIAGNOSIS_WORDS, sample_turn
 from bot.scripts import DEFAULT_SCRIPT, ScriptError, load_all, load_script
-from bot.sms import is_gsm7, segment_count
+from bot.sender.segments import is_gsm7, segment_count
 
 SCRIPTS = load_all(PROJECT_ROOT / "practices")
 MESSAGES = sorted(next(iter(SCRIPTS.values())).data["messages"])

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select, update
 from bot import outbox
 from bot.db import get_engine, session_scope
 from bot.models import Conversation, OutboundMessage, Patient, Task, utcnow
-from bot.sender import Sender
+from bot.sender.sender import Sender
 from tests.conftest import PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
 
 

@@ -45,7 +45,7 @@ from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Con
                         Task, User)
 from bot.safety import feedback as safety_feedback
 from bot.scripts import ScriptError, script_for
-from bot.sms import segment_count
+from bot.sender.segments import segment_count
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")

@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.contact import automatic_text_hold
 from bot.db import session_scope
 from bot.models import Conversation, OutboundMessage, Patient, utcnow
-from bot.twilio_client import make_twilio_client
+from bot.sender.twilio_client import make_twilio_client
 
 log = logging.getLogger(__name__)
 
