@@ -24,9 +24,10 @@ HELDOUT_DIR = Path(__file__).parent / "data" / "safety_heldout"
 # training writers, and five new writers (wH-wL) were briefed, of whom a second lot drew these two.
 FIRST_WRITERS = ("wA", "wB", "wC", "wD", "wE", "wF", "wG")
 NEW_WRITERS = ("wH", "wI", "wJ", "wK", "wL")
-TRAINING_ONLY = ("wM", "wN", "wO")   # briefed later for training only, never in a lot
+TRAINING_ONLY = ("wM", "wN", "wO", "wR", "wS")   # briefed for training only, never in a lot (wR, wS: session 7)
 
-RELEASE_WRITERS = ("wP",)   # commissioned fresh for this release; measured once, with the final model
+PAST_RELEASE_WRITERS = ("wP",)   # session 6's release writer: measured since, so no longer fresh
+RELEASE_WRITERS = ("wQ",)        # commissioned fresh for session 7's release; measured once, with the final model
 
 # (writer or "all", figure, "min" floor or "max" ceiling, bound). Issue bars: recall_* >= 0.99,
 # person_rate <= 0.10. Measured 2026-12-03 with the model trained on wA-wH, wJ, wL-wO and the check-in
@@ -34,18 +35,22 @@ RELEASE_WRITERS = ("wP",)   # commissioned fresh for this release; measured once
 BOUNDS = [
     ("wI", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 100% (153/153)
     ("wI", "recall_safeguarding", "min", 0.98),   # issue bar 99%; measured 98.9% (92/93), ratchet
-    ("wI", "person_rate", "max", 0.10),           # issue bar 10%; measured 9.7% (22/227)
+    ("wI", "person_rate", "max", 0.10),           # issue bar 10%; measured 9.7% (22/227), 7.5% (17/227) in session 7
     ("wK", "recall_clinical", "min", 0.98),       # issue bar 99%; measured 98.0% (147/150), ratchet
     ("wK", "recall_safeguarding", "min", 0.98),   # issue bar 99%; measured 99.0% (95/96), ratchet
-    ("wK", "person_rate", "max", 0.11),           # issue bar 10%; measured 10.5% (24/228), ratchet
+    ("wK", "person_rate", "max", 0.11),           # issue bar 10%; measured 10.5% (24/228), 10.1% (23/228), ratchet
     ("wP", "recall_clinical", "min", 0.98),       # issue bar 99%; measured 98.7% (149/151), ratchet
     ("wP", "recall_safeguarding", "min", 0.97),   # issue bar 99%; measured 96.7% (89/92), then 97.8% (90/92)
     #                                               with the carer-strain rule (session 7, not tuned on wP), ratchet
     ("wP", "person_rate", "max", 0.09),           # issue bar 10%; measured 8.2% (18/220)
-    ("all", "recall_clinical", "min", 0.98),      # issue bar 99%; measured 98.9% (449/454), ratchet
-    ("all", "recall_safeguarding", "min", 0.98),  # issue bar 99%; measured 98.2% (276/281), 98.6% (277/281)
-    #                                               with the carer-strain rule, ratchet
-    ("all", "person_rate", "max", 0.10),          # issue bar 10%; measured 9.5% (64/675)
+    # wQ: briefed in session 7 after the carer-strain rule; measured once, with the model trained on wR and wS too.
+    ("wQ", "recall_clinical", "min", 0.99),       # issue bar 99%; measured 99.3% (149/150)
+    ("wQ", "recall_safeguarding", "min", 0.98),   # issue bar 99%; measured 98.9% (89/90), ratchet
+    ("wQ", "person_rate", "max", 0.10),           # issue bar 10%; measured 5.0% (11/220)
+    # all four held-out writers, session 7
+    ("all", "recall_clinical", "min", 0.99),      # issue bar 99%; measured 99.0% (598/604)
+    ("all", "recall_safeguarding", "min", 0.98),  # issue bar 99%; measured 98.7% (366/371), ratchet
+    ("all", "person_rate", "max", 0.10),          # issue bar 10%; measured 7.7% (69/895)
 ]
 
 
@@ -72,7 +77,7 @@ def test_combined_screen_on_heldout_writers(combined, writer, figure, direction,
 
 
 def test_kind_is_right_for_almost_every_caught_flag(combined):
-    assert combined["all"].kind_right >= 0.95   # the issue's bar; measured 97.5%
+    assert combined["all"].kind_right >= 0.95   # the issue's bar; measured 97.3% (session 7, four writers)
 
 
 def test_the_heldout_pair_is_the_one_drawn_by_lot_and_never_trained_on():
@@ -81,5 +86,5 @@ def test_the_heldout_pair_is_the_one_drawn_by_lot_and_never_trained_on():
     heldout = {r.writer for r in safety_model.read_rows(safety_model.training_files(HELDOUT_DIR))}
     training = {r.writer for r in safety_model.read_rows(safety_model.training_files())}
     assert set(first) == {"wD", "wF"} and set(drawn) == {"wI", "wK"}
-    assert heldout == set(drawn) | set(RELEASE_WRITERS)
+    assert heldout == set(drawn) | set(PAST_RELEASE_WRITERS) | set(RELEASE_WRITERS)
     assert training == set(FIRST_WRITERS + NEW_WRITERS + TRAINING_ONLY) - heldout | {"checkin"}  # + check-in answers

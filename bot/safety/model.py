@@ -5,8 +5,8 @@ The rules (`bot.safety.rules`) are the first net; this model is for the phrasing
 never diagnoses; it says "a person should read this" (`review`) or, when it is very sure, which
 kind of flag it is (`clinical` / `safeguarding`).
 
-Training data: the training writers' texts in data/safety/writers/ (15 independently briefed
-writers, 2 held out in tests/data/safety_heldout/, never used here), and the project's check-in
+Training data: the training writers' texts in data/safety/writers/ (15 of 19 independently briefed
+writers; the other 4 are held out in tests/data/safety_heldout/, never used here), and the project's check-in
 answers. The project's older labelled set (tests/data/safety_labelled.csv) is NOT used: it was
 written alongside the rules, and adding it lowered the cross-validated recall at the 10% person-rate
 (see `python -m bot.safety.model train`).
