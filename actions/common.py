@@ -12,7 +12,8 @@ from actions.context import conversation_context
 from actions.identity import MAX_IDENTITY_TRIES, ActionIdentityFailed
 from actions.review import review_instead_of_reasking
 from actions.scripted import ScriptedAction
-from bot import endings, outbox, records
+from bot import endings, records
+from bot.outbox import queue as outbox
 
 MAX_UNCLEAR = 2  # one short re-ask, then a person: never a loop
 MAX_FORM_REASKS = 1  # as the check-in and booking validators: one re-ask per question

@@ -7,7 +7,8 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import outbox, records
+from bot import records
+from bot.outbox import queue as outbox
 from bot.clock import london_today
 from bot.config import Settings
 from bot.contact import Hold, HoldReason, automatic_text_hold

@@ -16,7 +16,8 @@ from typing import Callable, Optional
 
 from sqlalchemy import select
 
-from bot import outbox, records
+from bot import records
+from bot.outbox import queue as outbox
 from bot.concerns import parse_areas, parse_score
 from bot.config import Settings
 from bot.db import session_scope

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import booking, cohort, outbox, records
+from bot import booking, cohort, records
+from bot.outbox import queue as outbox
 from bot.contact import automatic_text_hold
 from bot.config import Settings
 from bot.db import session_scope

@@ -12,7 +12,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bot import cli, outbox
+from bot import cli
+from bot.outbox import queue as outbox
 from bot.db import session_scope
 from bot.dialogue import RasaClient
 from bot.models import Appointment, BookingSlot, Conversation, Flag, Invitation, OutboundMessage, Patient, Task

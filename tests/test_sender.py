@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import event, func, select, update
 
-from bot import outbox
+from bot.outbox import queue as outbox
 from bot.db import get_engine, session_scope
 from bot.models import Conversation, OutboundMessage, Patient, Task, utcnow
 from bot.sender.sender import Sender

@@ -33,7 +33,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, redirect, text
 from sqlalchemy import func, select
 
-from bot import booking, outbox, records, reporting
+from bot import booking, records, reporting
+from bot.outbox import queue as outbox
 from bot.concerns import AREAS
 from bot.config import Settings
 from bot.inbox import auth

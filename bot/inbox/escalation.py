@@ -29,7 +29,7 @@ from typing import Callable, Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from bot.outbox import queue as outbox
 from bot.config import ConfigError, Settings
 from bot.db import session_scope
 from bot.flag_limits import PracticeLimits, Severity, TimeLimit

@@ -21,7 +21,8 @@ from sqlalchemy import select
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from bot import outbox, records
+from bot import records
+from bot.outbox import queue as outbox
 from bot.config import Settings
 from bot.contact import automatic_text_hold
 from bot.db import session_scope
