@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import wake
+from bot.webhook import wake
 from bot.config import Settings
 from bot.db import get_engine
 from bot.dialogue import RasaClient

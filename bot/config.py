@@ -41,7 +41,7 @@ def _days(name: str, default: int) -> int:
 
 
 def _address(name: str, default: str) -> str:
-    from bot.wake import parse_address
+    from bot.webhook.wake import parse_address
 
     raw = os.environ.get(name, default)
     try:

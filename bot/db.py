@@ -135,7 +135,7 @@ def _no_implicit_begin(dbapi_connection, _record) -> None:
 def _begin_immediate(connection) -> None:
     """Begin every transaction holding SQLite's write lock, asking for it every 0.5 ms.
 
-    For a latency-critical writer (the gateway's, bot/intake.py): SQLite's own busy handler sleeps
+    For a latency-critical writer (the gateway's, bot/webhook/intake.py): SQLite's own busy handler sleeps
     1, 2, 5, 10, 15, 20, 25... ms between tries, so a writer that finds the lock taken for 3 ms
     waits 8 ms, and one taken for 20 ms waits up to 53. Once the lock is held nothing in the
     transaction waits again. Gives up, as the shared engines do, after 30 s."""

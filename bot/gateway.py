@@ -1,11 +1,11 @@
 """The SMS gateway: Twilio's webhooks in, stored, answered at once. Nothing else runs here, so the
 answer to Twilio stays fast under load: the turns and the sender run in the background process
-(bot/background.py, `outreach processor`), woken by a datagram (bot/wake.py).
+(bot/background.py, `outreach processor`), woken by a datagram (bot/webhook/wake.py).
 
 POST /sms/inbound  verify the signature, check every field, store the text (group commit:
-                   bot/intake.py), answer Twilio with empty TwiML; the writer wakes the
+                   bot/webhook/intake.py), answer Twilio with empty TwiML; the writer wakes the
                    background process. A text the database cannot take within STORE_WAIT_SECONDS,
-                   or whose client hangs up, is kept in the disk spool (bot/spool.py) first.
+                   or whose client hangs up, is kept in the disk spool (bot/webhook/spool.py) first.
 POST /sms/status   verify, then record a delivery status for an outbound text.
 GET  /health       200 when the database answers, the writer runs and is not stalled; reports
                    the writer's queue, the spool and the background process too.
@@ -35,16 +35,17 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from bot import inbound, spool
+from bot import inbound
+from bot.webhook import spool
 from bot.config import Settings
 from bot.db import get_engine, is_outage
-from bot.intake import Callback, Intake, IntakeClosed
+from bot.webhook.intake import Callback, Intake, IntakeClosed
 from bot.inbox import inbox_blueprint
-from bot.wake import Waker, parse_address
+from bot.webhook.wake import Waker, parse_address
 
 log = logging.getLogger(__name__)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-# The event loop and the writer thread (bot/intake.py) hand each webhook to each other twice; with
+# The event loop and the writer thread (bot/webhook/intake.py) hand each webhook to each other twice; with
 # Python's default 5 ms GIL switch interval each hand-over can wait that long when the process is busy.
 GIL_SWITCH_INTERVAL = 0.0005
 # Twilio's webhook bodies are a few KB (a 1,600-character Body percent-encoded is under 20 KB);
@@ -165,7 +166,7 @@ def create_app(settings: Settings) -> Sanic:
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     waker = Waker(settings.wake_address)
     stopping = threading.Event()
-    # The one writer for webhooks (bot/intake.py); it wakes the background process after each commit
+    # The one writer for webhooks (bot/webhook/intake.py); it wakes the background process after each commit
     # that added texts, including those whose client had hung up.
     intake = Intake(settings.database_url, on_new_text=waker.inbound)
     checks = _Health(settings)

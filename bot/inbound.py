@@ -1,5 +1,5 @@
 """Storing an inbound Twilio webhook: the first thing that happens to every patient text.
-The gateway stores them in batches through bot/intake.py."""
+The gateway stores them in batches through bot/webhook/intake.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass

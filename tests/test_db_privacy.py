@@ -41,7 +41,7 @@ def test_a_database_error_does_not_carry_the_rows_personal_data(database_url):
     assert "hidden due to hide_parameters" in text
     # PostgreSQL's own DETAIL line quotes the duplicated key's values; the log formatter every
     # outreach process uses hides them, and the traceback with them.
-    record = logging.LogRecord("bot.intake", logging.ERROR, __file__, 1, "store failed", None,
+    record = logging.LogRecord("bot.webhook.intake", logging.ERROR, __file__, 1, "store failed", None,
                                (type(raised.value), raised.value, raised.tb))
     logged = PrivateFormatter("%(levelname)s %(message)s").format(record)
     assert "+447700900123" not in logged and "Wilhelmina" not in logged

@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from bot import spool
+from bot.webhook import spool
 from bot.db import session_scope
 from bot.models import InboundMessage
 from devkit.stack import Stack

@@ -1,4 +1,4 @@
-"""Storing what Twilio sends (bot/inbound.py, bot/intake.py): one row per MessageSid, in a batch or
+"""Storing what Twilio sends (bot/inbound.py, bot/webhook/intake.py): one row per MessageSid, in a batch or
 alone, on SQLite and PostgreSQL; the gateway's writer answers only after the commit, applies
 delivery callbacks, and a failed transaction stores none of its items and tells every webhook."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot import inbound
 from bot.db import session_scope
-from bot.intake import Callback, Intake
+from bot.webhook.intake import Callback, Intake
 from bot.models import InboundMessage, OutboundMessage
 from tests.helpers import wait_for
 
@@ -270,7 +270,7 @@ def test_a_writer_thread_that_dies_anyway_is_started_again(sqlite_url, monkeypat
     try:
         writer.text(webhook("SM-fatal"))
         wait_for(lambda: not writer._thread.is_alive(), what="the writer thread to end")
-        with caplog.at_level("ERROR", logger="bot.intake"):
+        with caplog.at_level("ERROR", logger="bot.webhook.intake"):
             assert writer.text(webhook("SM-next")).result(timeout=30).is_new
         assert writer.status().alive and writer.status().restarts == 1
         assert "starting it again" in caplog.text

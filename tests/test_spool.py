@@ -1,4 +1,4 @@
-"""The inbound spool keeps texts on disk while the database is down or stalled (bot/spool.py):
+"""The inbound spool keeps texts on disk while the database is down or stalled (bot/webhook/spool.py):
 crash-safe records, each stored on its own, torn or refused records quarantined, owner-only files."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import stat
 import pytest
 from sqlalchemy.exc import DataError, OperationalError
 
-from bot import spool
+from bot.webhook import spool
 
 
 def test_spooled_forms_are_replayed_in_order_then_removed(tmp_path):
@@ -49,7 +49,7 @@ def test_a_torn_last_record_is_quarantined_and_the_good_ones_are_stored(tmp_path
     with open(path, "ab") as file:  # a crash or a full disk in the middle of an append
         file.write(b'{"crc32": 1, "form": {"MessageSid": "SM3", "Bo')
     stored = []
-    with caplog.at_level(logging.ERROR, logger="bot.spool"):
+    with caplog.at_level(logging.ERROR, logger="bot.webhook.spool"):
         result = spool.replay(path, lambda form: stored.append(form["MessageSid"]))
     assert result == spool.ReplayResult(stored=2, quarantined=1, pending=0)
     assert stored == ["SM1", "SM2"]
