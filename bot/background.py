@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.db import get_engine
 from bot.dialogue import RasaClient
 from bot.inbox import escalation
-from bot.processor import Processor
+from bot.inbound.processor import Processor
 from bot.safety import rules, screen
 from bot.sender.sender import Sender
 

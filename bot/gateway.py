@@ -35,7 +35,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.request_validator import RequestValidator
 
-from bot import inbound
+from bot.inbound import store as inbound
 from bot.webhook import spool
 from bot.config import Settings
 from bot.db import get_engine, is_outage

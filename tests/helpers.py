@@ -29,7 +29,7 @@ def text_from(settings, mobile: str, body: str, received_at: dt.datetime, to_num
     from bot.db import session_scope
     from bot.dialogue import RasaClient
     from bot.models import InboundMessage
-    from bot.processor import Processor
+    from bot.inbound.processor import Processor
 
     with session_scope(settings.database_url) as session:
         message = InboundMessage(message_sid="SM" + uuid.uuid4().hex, from_number=mobile, to_number=to_number,

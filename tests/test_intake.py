@@ -1,4 +1,4 @@
-"""Storing what Twilio sends (bot/inbound.py, bot/webhook/intake.py): one row per MessageSid, in a batch or
+"""Storing what Twilio sends (bot/inbound/store.py, bot/webhook/intake.py): one row per MessageSid, in a batch or
 alone, on SQLite and PostgreSQL; the gateway's writer answers only after the commit, applies
 delivery callbacks, and a failed transaction stores none of its items and tells every webhook."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from bot import inbound
+from bot.inbound import store as inbound
 from bot.db import session_scope
 from bot.webhook.intake import Callback, Intake
 from bot.models import InboundMessage, OutboundMessage

@@ -23,7 +23,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.dialogue import RasaClient
 from bot.models import Conversation, InboundMessage, OutboundMessage, Patient, Task
-from bot.processor import Processor
+from bot.inbound.processor import Processor
 from bot.outreach import ensure_practice
 from bot.scripts import DEFAULT_SCRIPT, ScriptError, load_script, script_for, script_for_patient
 from bot.worker import OutreachWorker

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.db import session_scope
 from bot.dialogue import RasaClient
 from bot.models import Conversation, InboundMessage, OutboundMessage, Task, utcnow
-from bot.processor import HOLDING_AFTER, Processor
+from bot.inbound.processor import HOLDING_AFTER, Processor
 from conftest import PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
 from tests.test_actions import SCRIPT
 

@@ -50,7 +50,7 @@ def test_a_red_flag_sent_into_a_flood_is_processed_before_the_texts_waiting_ahea
     import uuid
 
     from bot.dialogue import RasaClient
-    from bot.processor import Processor
+    from bot.inbound.processor import Processor
 
     def store(number: str, body: str) -> int:
         with session_scope(settings.database_url) as session:
@@ -111,7 +111,7 @@ def test_a_failure_keeping_the_answer_of_a_flagged_text_never_holds_back_the_saf
     """The answer in "8, and I can't see the point" is kept by asking Rasa which question was asked;
     if that goes wrong in any way (here: Rasa answers nonsense), the safety net still goes out."""
     from bot.dialogue import RasaClient
-    from bot.processor import Processor
+    from bot.inbound.processor import Processor
 
     def nonsense(self, sender_id):
         raise ValueError("Rasa answered something that is not JSON")
@@ -125,7 +125,7 @@ def test_the_safety_net_is_committed_and_the_sender_woken_before_rasa_is_asked_a
     """Keeping the answer in a flagged text asks Rasa which question was asked, which may take
     seconds: by then the safety net must already be in the outbox (committed) and the sender woken."""
     from bot.dialogue import RasaClient
-    from bot.processor import Processor
+    from bot.inbound.processor import Processor
 
     seen: dict[str, object] = {}
     woken: list[int] = []

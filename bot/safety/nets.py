@@ -1,6 +1,6 @@
 """Which safety net a flag gets, and the other safety policy the processor applies: the text
 chosen for each kind of flag (issue 14), a possible infection made urgent by the register, which
-net raised a flag, and the early look at a text waiting in the queue. Moved from bot/processor.py
+net raised a flag, and the early look at a text waiting in the queue. Moved from bot/inbound/processor.py
 unchanged; the processor calls these and decides nothing about safety itself.
 """
 from __future__ import annotations

@@ -27,7 +27,7 @@ from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, TypeVar
 
-from bot import inbound
+from bot.inbound import store as inbound
 from bot.outbox import queue as outbox
 from bot.db import is_outage, new_engine, session_scope
 
