@@ -56,7 +56,7 @@ from sqlalchemy.engine.url import make_url  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.db import _engines, upgrade  # noqa: E402
-from bot.dialogue import RasaClient  # noqa: E402
+from bot.dialogue.rasa_client import RasaClient  # noqa: E402
 from bot.outreach import add_patient, start_conversation  # noqa: E402
 from devkit.stack import MODEL, Stack  # noqa: E402
 from common import (ACCOUNT_SID, AUTH_TOKEN, DOB, FIRST_NAME, FIRST_NUMBER, IDENTITY_TURN,  # noqa: E402

@@ -45,7 +45,7 @@ def cmd_patients_add(args: argparse.Namespace) -> int:
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    from bot.dialogue import RasaClient
+    from bot.dialogue.rasa_client import RasaClient
     from bot.outreach import start_conversation
 
     settings = load_settings()
@@ -329,7 +329,7 @@ def cmd_safety_check(args: argparse.Namespace) -> int:
 
 
 def _worker():
-    from bot.dialogue import RasaClient
+    from bot.dialogue.rasa_client import RasaClient
     from bot.worker import OutreachWorker
 
     settings = load_settings()
@@ -613,7 +613,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from bot.outreach import OutreachError
     from bot.phones import PhoneError
     from bot.scripts import ScriptError
-    from bot.dialogue import DialogueUnavailable
+    from bot.dialogue.rasa_client import DialogueUnavailable
 
     try:
         return args.func(args)

@@ -9,7 +9,7 @@ cost a patient their CAN005 contact, so the NLU's reading alone is not enough: o
 - a confident NLU reading (CONFIDENT or more) confirmed by one of the ending's keywords.
 
 Anything else is UNCLEAR: the dialogue asks again or passes the text to a person, never ends.
-Twilio's single-word STOP and friends are handled before the dialogue (bot/keywords.py).
+Twilio's single-word STOP and friends are handled before the dialogue (bot/dialogue/keywords.py).
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from bot.clock import london_today
 from bot.config import Settings
 from bot.contact import Hold, HoldReason, automatic_text_hold
 from bot.db import session_scope
-from bot.dialogue import RasaClient
+from bot.dialogue.rasa_client import RasaClient
 from bot.models import OPEN_CONVERSATION, Conversation, ConversationStatus, Patient, Practice
 from bot.phones import normalise_mobile
 from bot.scripts import PracticeScript, script_for

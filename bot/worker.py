@@ -28,7 +28,7 @@ from bot.outbox import queue as outbox
 from bot.contact import automatic_text_hold
 from bot.config import Settings
 from bot.db import session_scope
-from bot.dialogue import DialogueUnavailable, RasaClient
+from bot.dialogue.rasa_client import DialogueUnavailable, RasaClient
 from bot.models import (OPEN_CONVERSATION, BookingSlot, Conversation, ConversationStatus, InboundMessage, Invitation,
                         Patient, Task, utcnow)
 from bot.outreach import OutreachError, open_conversation

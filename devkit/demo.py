@@ -17,7 +17,7 @@ from bot.booking import example_slots_csv, import_slots
 from bot.clock import london_today, utcnow
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db import upgrade
-from bot.dialogue import RasaClient
+from bot.dialogue.rasa_client import RasaClient
 from devkit.fake_twilio import FakeTwilio
 from bot.outreach import add_patient, start_conversation
 from devkit.simulator import Simulator

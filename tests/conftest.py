@@ -225,7 +225,7 @@ def conversation(settings, database_url) -> dict:
 # --- The whole stack as separate processes, one per database kind, shared by the e2e modules ---
 from dataclasses import dataclass  # noqa: E402
 
-from bot.dialogue import RasaClient  # noqa: E402
+from bot.dialogue.rasa_client import RasaClient  # noqa: E402
 from devkit.stack import Stack  # noqa: E402
 
 

@@ -27,7 +27,7 @@ def text_from(settings, mobile: str, body: str, received_at: dt.datetime, to_num
     no Rasa (a port nobody listens on): the safety rules, keywords and unknown numbers need none.
     Returns the inbound message id."""
     from bot.db import session_scope
-    from bot.dialogue import RasaClient
+    from bot.dialogue.rasa_client import RasaClient
     from bot.models import InboundMessage
     from bot.inbound.processor import Processor
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot import cli
 from bot.outbox import queue as outbox
 from bot.db import session_scope
-from bot.dialogue import RasaClient
+from bot.dialogue.rasa_client import RasaClient
 from bot.models import Appointment, BookingSlot, Conversation, Flag, Invitation, OutboundMessage, Patient, Task
 from bot.outreach import OutreachError, ensure_practice, start_conversation
 from bot.scripts import script_for

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.keywords import Keyword, classify_keyword, is_opt_in_for
+from bot.dialogue.keywords import Keyword, classify_keyword, is_opt_in_for
 from bot.phones import PhoneError, normalise_mobile
 
 

@@ -21,7 +21,7 @@ from actions.identity import ActionAskDateOfBirth
 from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
-from bot.dialogue import RasaClient
+from bot.dialogue.rasa_client import RasaClient
 from bot.models import Conversation, InboundMessage, OutboundMessage, Patient, Task
 from bot.inbound.processor import Processor
 from bot.outreach import ensure_practice

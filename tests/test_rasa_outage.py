@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import select
 
 from bot.db import session_scope
-from bot.dialogue import RasaClient
+from bot.dialogue.rasa_client import RasaClient
 from bot.models import Conversation, InboundMessage, OutboundMessage, Task, utcnow
 from bot.inbound.processor import HOLDING_AFTER, Processor
 from conftest import PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation

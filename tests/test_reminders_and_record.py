@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot import booking, records
 from bot.db import session_scope
-from bot.dialogue import RasaClient
+from bot.dialogue.rasa_client import RasaClient
 from bot.models import AuditEntry, BookingSlot, Conversation, OutboundMessage, Patient
 from bot.worker import OutreachWorker
 from bot.cli import main

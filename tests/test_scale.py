@@ -28,7 +28,7 @@ from sqlalchemy.engine.url import make_url
 
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
-from bot.dialogue import RasaClient
+from bot.dialogue.rasa_client import RasaClient
 from devkit.fake_twilio import FakeTwilio
 from bot.models import InboundMessage, OutboundMessage
 from bot.outreach import add_patient, start_conversation
@@ -293,7 +293,7 @@ def _closed_port_url() -> str:
 
 
 def test_client_round_robin_and_failover():
-    from bot.dialogue import DialogueUnavailable
+    from bot.dialogue.rasa_client import DialogueUnavailable
 
     a, b = _Rasa(), _Rasa()
     try:

@@ -49,7 +49,7 @@ def test_a_red_flag_sent_into_a_flood_is_processed_before_the_texts_waiting_ahea
     import threading
     import uuid
 
-    from bot.dialogue import RasaClient
+    from bot.dialogue.rasa_client import RasaClient
     from bot.inbound.processor import Processor
 
     def store(number: str, body: str) -> int:
@@ -110,7 +110,7 @@ def _flagged_text_in_a_conversation(settings, mobile: str) -> int:
 def test_a_failure_keeping_the_answer_of_a_flagged_text_never_holds_back_the_safety_net(settings, monkeypatch):
     """The answer in "8, and I can't see the point" is kept by asking Rasa which question was asked;
     if that goes wrong in any way (here: Rasa answers nonsense), the safety net still goes out."""
-    from bot.dialogue import RasaClient
+    from bot.dialogue.rasa_client import RasaClient
     from bot.inbound.processor import Processor
 
     def nonsense(self, sender_id):
@@ -124,7 +124,7 @@ def test_a_failure_keeping_the_answer_of_a_flagged_text_never_holds_back_the_saf
 def test_the_safety_net_is_committed_and_the_sender_woken_before_rasa_is_asked_about_the_answer(settings, monkeypatch):
     """Keeping the answer in a flagged text asks Rasa which question was asked, which may take
     seconds: by then the safety net must already be in the outbox (committed) and the sender woken."""
-    from bot.dialogue import RasaClient
+    from bot.dialogue.rasa_client import RasaClient
     from bot.inbound.processor import Processor
 
     seen: dict[str, object] = {}
