@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.db import _engines, upgrade  # noqa: E402
-from bot.register import COLUMNS, import_register, nhs_number_is_valid  # noqa: E402
+from bot.nhs_numbers import nhs_number_is_valid  # noqa: E402
+from bot.register import COLUMNS, import_register  # noqa: E402
 
 
 HEADER = ["nhs_number", "first_name", "last_name", "date_of_birth", "mobile", "diagnosis_date", "cancer_site",

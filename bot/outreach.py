@@ -15,6 +15,7 @@ from bot.contact import Hold, HoldReason, automatic_text_hold
 from bot.db import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from bot.models import OPEN_CONVERSATION, Conversation, ConversationStatus, Patient, Practice
+from bot.nhs_numbers import nhs_number_problem
 from bot.phones import normalise_mobile
 from bot.scripts import PracticeScript, script_for
 
@@ -48,8 +49,6 @@ def add_patient(settings: Settings, ods_code: str, first_name: str, last_name: s
     if diagnosis_date > today or diagnosis_date < date_of_birth:
         raise OutreachError(f"diagnosis date {diagnosis_date} must be between the date of birth and today")
     if nhs_number:
-        from bot.register import nhs_number_problem
-
         problem = nhs_number_problem(nhs_number)
         if problem:
             raise OutreachError(f"NHS number: {problem}")

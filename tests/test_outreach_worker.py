@@ -161,7 +161,7 @@ def test_a_worker_restarted_mid_batch_finishes_the_claimed_invitation_once(deplo
 
 def _nhs_number(seed: int) -> str:
     """The first number from `seed` in the 999 test range whose check digit is valid."""
-    from bot.register import nhs_number_is_valid
+    from bot.nhs_numbers import nhs_number_is_valid
 
     return next(f"999{n:06d}{check}" for n in itertools.count(seed) for check in range(10)
                 if nhs_number_is_valid(f"999{n:06d}{check}"))

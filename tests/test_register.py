@@ -20,11 +20,11 @@ from bot.clock import london_today
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.models import Patient, Practice
+from bot.nhs_numbers import nhs_number_is_valid
 from bot.register import (
     COLUMNS,
     RegisterError,
     import_register,
-    nhs_number_is_valid,
     run_import_command,
 )
 from conftest import make_settings
