@@ -69,7 +69,7 @@ from common import (ACCOUNT_SID, AUTH_TOKEN, DOB, FIRST_NAME, FIRST_NUMBER, IDEN
 TURN_TIMEOUT = 60.0
 # This process runs 20+ client threads and the fake Twilio; a short GIL switch interval keeps the
 # time a client thread waits to read its own clock out of the webhook figures (Twilio's client
-# is not in our process). The gateway itself uses the same setting (bot.gateway).
+# is not in our process). The gateway itself uses the same setting (bot.processes.gateway).
 sys.setswitchinterval(0.0005)
 WARMUP_CONVERSATIONS = 2
 WARMUP_TURNS = 4

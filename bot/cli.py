@@ -56,7 +56,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_gateway(args: argparse.Namespace) -> int:
-    from bot.gateway import GIL_SWITCH_INTERVAL, create_app
+    from bot.processes.gateway import GIL_SWITCH_INTERVAL, create_app
 
     from bot import log_privacy
 
@@ -72,7 +72,7 @@ def cmd_processor(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from bot import background
+    from bot.processes import background
 
     settings = load_settings()
     settings.require_twilio()

@@ -18,7 +18,7 @@ MODULES = sorted(name for package in (bot, actions)
 
 
 def test_the_walk_finds_the_message_path():
-    assert {"bot.gateway", "bot.inbound.processor", "bot.sender.sender", "bot.safety.screen"} <= set(MODULES)
+    assert {"bot.processes.gateway", "bot.inbound.processor", "bot.sender.sender", "bot.safety.screen"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,6 +1,6 @@
 """The SMS gateway: Twilio's webhooks in, stored, answered at once. Nothing else runs here, so the
 answer to Twilio stays fast under load: the turns and the sender run in the background process
-(bot/background.py, `outreach processor`), woken by a datagram (bot/webhook/wake.py).
+(bot/processes/background.py, `outreach processor`), woken by a datagram (bot/webhook/wake.py).
 
 POST /sms/inbound  verify the signature, check every field, store the text (group commit:
                    bot/webhook/intake.py), answer Twilio with empty TwiML; the writer wakes the
