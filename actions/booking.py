@@ -19,7 +19,7 @@ from actions.context import Context, conversation_context
 from actions.review import review_instead_of_reasking
 from bot import booking, records, routing
 from bot.concerns import OfferedSlot, parse_slot_choice
-from bot.models import Appointment, BookingSlot, RoutingDecision, utcnow
+from bot.db.models import Appointment, BookingSlot, RoutingDecision, utcnow
 
 OFFERS_PER_TEXT = 3
 MAX_PAGES = 2    # the first three times, then (after NONE) the next three, then a person phones

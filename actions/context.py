@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import load_settings
-from bot.db import session_scope
-from bot.models import Conversation, Patient, utcnow
+from bot.db.engine import session_scope
+from bot.db.models import Conversation, Patient, utcnow
 from bot.scripts import PracticeScript, script_for_patient
 
 

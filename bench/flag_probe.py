@@ -20,9 +20,9 @@ from typing import Any, Optional
 import requests
 from sqlalchemy import select
 
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.inbox import auth
-from bot.models import Practice
+from bot.db.models import Practice
 from common import PRACTICE_NUMBER
 
 POLL_SECONDS = 0.05

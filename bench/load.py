@@ -55,7 +55,7 @@ import redis  # noqa: E402
 from sqlalchemy.engine.url import make_url  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.db import _engines, upgrade  # noqa: E402
+from bot.db.engine import _engines, upgrade  # noqa: E402
 from bot.dialogue.rasa_client import RasaClient  # noqa: E402
 from bot.outreach import add_patient, start_conversation  # noqa: E402
 from devkit.stack import MODEL, Stack  # noqa: E402

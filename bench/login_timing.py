@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.db import session_scope, upgrade  # noqa: E402
+from bot.db.engine import session_scope, upgrade  # noqa: E402
 from bot.inbox import auth  # noqa: E402
-from bot.models import Practice  # noqa: E402
+from bot.db.models import Practice  # noqa: E402
 from common import machine  # noqa: E402
 
 PASSWORD = "granite puffin ladder 64"

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
-from bot.db import _engines, upgrade  # noqa: E402
+from bot.db.engine import _engines, upgrade  # noqa: E402
 from bot.nhs_numbers import nhs_number_is_valid  # noqa: E402
 from bot.register import COLUMNS, import_register  # noqa: E402
 
@@ -83,7 +83,7 @@ def run(label: str, url: str, files: dict) -> None:
               f"unchanged {report.unchanged}", flush=True)
     # The due list on the imported register: what the outreach worker asks on every pass.
     from bot import cohort
-    from bot.db import session_scope
+    from bot.db.engine import session_scope
 
     for _ in range(2):  # the first run warms the caches
         started = time.perf_counter()

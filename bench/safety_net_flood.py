@@ -37,8 +37,8 @@ from common import (ACCOUNT_SID, AUTH_TOKEN, NUMBER_PREFIX, PRACTICE_NUMBER, PRA
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.db import session_scope, upgrade  # noqa: E402
-from bot.models import Flag, OutboundMessage, Patient  # noqa: E402
+from bot.db.engine import session_scope, upgrade  # noqa: E402
+from bot.db.models import Flag, OutboundMessage, Patient  # noqa: E402
 from bot.outreach import add_patient  # noqa: E402
 from devkit.stack import Stack  # noqa: E402
 

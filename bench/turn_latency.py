@@ -55,9 +55,9 @@ import requests  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.db import session_scope, upgrade  # noqa: E402
+from bot.db.engine import session_scope, upgrade  # noqa: E402
 from bot.dialogue.rasa_client import RasaClient  # noqa: E402
-from bot.models import Patient  # noqa: E402
+from bot.db.models import Patient  # noqa: E402
 from bot.outreach import add_patient, start_conversation  # noqa: E402
 from devkit.stack import MODEL, Stack  # noqa: E402
 import flag_probe  # noqa: E402

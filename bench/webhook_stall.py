@@ -44,8 +44,8 @@ import requests  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
-from bot.db import forget_engine, session_scope, upgrade  # noqa: E402
-from bot.models import InboundMessage  # noqa: E402
+from bot.db.engine import forget_engine, session_scope, upgrade  # noqa: E402
+from bot.db.models import InboundMessage  # noqa: E402
 from devkit.stack import Stack  # noqa: E402
 
 TWILIO_TIMEOUT = 15.0  # Twilio gives up on a webhook after 15 s

@@ -52,10 +52,10 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.csv_files import CsvFileError, read_rows
-from bot.db import session_scope
-from bot.clock import (happens_twice, is_bank_holiday, london_day_start_utc, london_to_utc, london_today,
-                       to_london, utcnow)
-from bot.models import Appointment, BookingSlot, Practice
+from bot.db.engine import session_scope
+from bot.clock import (happens_twice, is_bank_holiday, london_day_start_utc, london_to_utc, london_today, to_london,
+                       utcnow)
+from bot.db.models import Appointment, BookingSlot, Practice
 from bot.outreach import ensure_practice
 from bot.register import RegisterError, _header_name, _write_rejects, parse_date
 from bot.scripts import SLOT_KINDS, PracticeScript, ScriptError, script_for

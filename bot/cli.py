@@ -27,7 +27,7 @@ def _iso_date(value: str) -> dt.date:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.db import upgrade
+    from bot.db.engine import upgrade
 
     settings = load_settings()
     upgrade(settings.database_url)
@@ -85,8 +85,8 @@ def cmd_processor(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print a patient's conversations, messages, outcomes and tasks (no phone number needed in logs)."""
-    from bot.db import session_scope
-    from bot.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
+    from bot.db.engine import session_scope
+    from bot.db.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
     from bot.phones import normalise_mobile
 
     settings = load_settings()
@@ -122,7 +122,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def _show_support(session, patient) -> None:
     """The concern check-in, the role chosen and why, and the appointments of one patient."""
     from bot import booking
-    from bot.models import Appointment, BookingSlot, ConcernAnswer, RoutingDecision
+    from bot.db.models import Appointment, BookingSlot, ConcernAnswer, RoutingDecision
 
     for answer in session.scalars(select(ConcernAnswer).where(ConcernAnswer.patient_id == patient.id)
                                   .order_by(ConcernAnswer.id)):
@@ -142,8 +142,8 @@ def _show_support(session, patient) -> None:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    from bot.db import session_scope
-    from bot.models import Task
+    from bot.db.engine import session_scope
+    from bot.db.models import Task
 
     with session_scope(load_settings().database_url) as session:
         tasks = session.scalars(select(Task).where(Task.status == "open").order_by(Task.id)).all()
@@ -190,9 +190,9 @@ def _new_password(prompt: str = "Password for the new user: ") -> str:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
-    from bot.db import session_scope
+    from bot.db.engine import session_scope
     from bot.inbox.auth import AccountError, create_user, describe_roles, roles_of
-    from bot.models import Practice
+    from bot.db.models import Practice
     from bot.outreach import OutreachError, ensure_practice
     from bot.scripts import ScriptError, script_for
 
@@ -221,9 +221,9 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
-    from bot.db import session_scope
+    from bot.db.engine import session_scope
     from bot.inbox.auth import describe_roles, roles_of, throttled_account
-    from bot.models import Practice, User, UserPractice, utcnow
+    from bot.db.models import Practice, User, UserPractice, utcnow
 
     with session_scope(load_settings().database_url) as session:
         codes: dict[int, list[str]] = {}
@@ -243,7 +243,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
 def cmd_users_change(args: argparse.Namespace) -> int:
     """disable, enable, revoke, unlock, set-password and roles: one account change, audited with the OS user."""
-    from bot.db import session_scope
+    from bot.db.engine import session_scope
     from bot.inbox import auth
     from bot.outreach import OutreachError
 
@@ -281,7 +281,7 @@ def cmd_users_change(args: argparse.Namespace) -> int:
 
 def cmd_safety_corpus_export(args: argparse.Namespace) -> int:
     from bot.safety import feedback as safety_feedback
-    from bot.db import session_scope
+    from bot.db.engine import session_scope
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -359,8 +359,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_due(args: argparse.Namespace) -> int:
     """Who is due an invitation (or was missed), fewest days left first. No phone numbers printed."""
     from bot import cohort
-    from bot.db import session_scope
-    from bot.models import Patient, Practice
+    from bot.db.engine import session_scope
+    from bot.db.models import Patient, Practice
 
     with session_scope(load_settings().database_url) as session:
         practice_id = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from bot.models import Outcome, Patient
+from bot.db.models import Outcome, Patient
 
 WINDOW_DAYS = 93
 # Outcomes after which the assistant sends no more invitations: CAN005 is met or declined, the

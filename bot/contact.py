@@ -23,7 +23,7 @@ from typing import Optional
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.models import Conversation, ConversationStatus, Flag, InboundMessage, Patient, Task
+from bot.db.models import Conversation, ConversationStatus, Flag, InboundMessage, Patient, Task
 
 # Tasks that arrange something for the patient rather than ask a person to read what they said:
 # these do not hold automatic texts. Every other open task does, so a task kind added later holds

@@ -39,8 +39,8 @@ from sqlalchemy.orm import Session
 
 from bot.clock import london_to_utc, london_today, to_london
 from bot.config import Settings
-from bot.db import session_scope
-from bot.models import Appointment, AuditEntry, BookingSlot, Conversation, Flag, Outcome, Patient, Practice
+from bot.db.engine import session_scope
+from bot.db.models import Appointment, AuditEntry, BookingSlot, Conversation, Flag, Outcome, Patient, Practice
 from bot.outreach import OutreachError
 from bot.scripts import SLOT_KINDS, PracticeScript, ScriptError, script_for
 

@@ -1,7 +1,7 @@
 """Logs without personal data: a formatter that hides the values PostgreSQL quotes back in its
 error details.
 
-`hide_parameters` (bot/db.py) keeps the SQL parameters out of a logged database error, but the
+`hide_parameters` (bot/db/engine.py) keeps the SQL parameters out of a logged database error, but the
 server's own message can still quote a row: `DETAIL:  Key (phone)=(+447700900123) already exists.`
 Every log line the outreach processes write goes through `PrivateFormatter`, which keeps the column
 names (what a developer needs) and hides the values.

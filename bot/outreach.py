@@ -12,9 +12,9 @@ from bot.outbox import queue as outbox
 from bot.clock import london_today
 from bot.config import Settings
 from bot.contact import Hold, HoldReason, automatic_text_hold
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
-from bot.models import OPEN_CONVERSATION, Conversation, ConversationStatus, Patient, Practice
+from bot.db.models import OPEN_CONVERSATION, Conversation, ConversationStatus, Patient, Practice
 from bot.nhs_numbers import nhs_number_problem
 from bot.phones import normalise_mobile
 from bot.scripts import PracticeScript, script_for

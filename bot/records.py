@@ -9,8 +9,8 @@ from typing import Iterable, Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.models import (ConcernAnswer, Conversation, ConversationStatus, Flag, Outcome, Patient, RoutingDecision, Task,
-                        utcnow)
+from bot.db.models import (ConcernAnswer, Conversation, ConversationStatus, Flag, Outcome, Patient, RoutingDecision,
+                           Task, utcnow)
 
 # Outcome kinds and the QOF cluster each one is coded with (None: recorded, not coded).
 OUTCOME_CLUSTERS: dict[str, Optional[str]] = {

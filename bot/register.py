@@ -61,8 +61,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.clock import london_today
 from bot.config import Settings
 from bot.csv_files import CsvFileError, read_rows
-from bot.db import session_scope
-from bot.models import Patient
+from bot.db.engine import session_scope
+from bot.db.models import Patient
 from bot.nhs_numbers import nhs_number_problem
 from bot.outreach import ensure_practice
 from bot.phones import PhoneError, normalise_mobile

@@ -87,8 +87,8 @@ from sqlalchemy.orm import Session
 from bot import cohort
 from bot.clock import london_day_start_utc, london_today, to_london
 from bot.concerns import AREAS
-from bot.models import (Appointment, ConcernAnswer, Conversation, Flag, InboundMessage, Invitation, Outcome, Patient,
-                        Practice, RoutingDecision)
+from bot.db.models import (Appointment, ConcernAnswer, Conversation, Flag, InboundMessage, Invitation, Outcome, Patient,
+                           Practice, RoutingDecision)
 
 LOWER_THRESHOLD = 70   # CAN005 thresholds, percent
 UPPER_THRESHOLD = 90
@@ -603,7 +603,7 @@ def run_report_command(args: argparse.Namespace, today: Optional[dt.date] = None
     """`outreach report --practice ODS [...] | --pcn [--year YYYY] [--json | --csv]`: 0, or 2 with a
     message naming the problem (an unknown practice, a year that has not started)."""
     from bot.config import load_settings
-    from bot.db import session_scope
+    from bot.db.engine import session_scope
 
     out = out or sys.stdout
     today = today or london_today()

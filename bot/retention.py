@@ -39,8 +39,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.db import session_scope
-from bot.models import AuditEntry, Flag, InboundMessage, Note, OutboundMessage, utcnow
+from bot.db.engine import session_scope
+from bot.db.models import AuditEntry, Flag, InboundMessage, Note, OutboundMessage, utcnow
 from bot.outreach import OutreachError
 
 MAX_DAYS = 36500

@@ -27,10 +27,10 @@ from bot import booking, cohort, records
 from bot.outbox import queue as outbox
 from bot.contact import automatic_text_hold
 from bot.config import Settings
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import DialogueUnavailable, RasaClient
-from bot.models import (OPEN_CONVERSATION, BookingSlot, Conversation, ConversationStatus, InboundMessage, Invitation,
-                        Patient, Task, utcnow)
+from bot.db.models import (OPEN_CONVERSATION, BookingSlot, Conversation, ConversationStatus, InboundMessage, Invitation,
+                           Patient, Task, utcnow)
 from bot.outreach import OutreachError, open_conversation
 from bot.scripts import load_all, script_for_patient
 from bot.sender.send_window import SendWindow

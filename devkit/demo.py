@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.booking import example_slots_csv, import_slots
 from bot.clock import london_today, utcnow
 from bot.config import PROJECT_ROOT, load_settings
-from bot.db import upgrade
+from bot.db.engine import upgrade
 from bot.dialogue.rasa_client import RasaClient
 from devkit.fake_twilio import FakeTwilio
 from bot.outreach import add_patient, start_conversation
@@ -41,9 +41,9 @@ def _demo_coordinator(database_url: str) -> str:
     with a fresh password each run."""
     from sqlalchemy import select
 
-    from bot.db import session_scope
+    from bot.db.engine import session_scope
     from bot.inbox.auth import clear_attempts, create_user, set_disabled, set_password
-    from bot.models import User
+    from bot.db.models import User
     from bot.outreach import ensure_practice
     from bot.scripts import load_all
 

@@ -15,9 +15,9 @@ from typing import Callable
 import jinja2
 from sqlalchemy import select
 
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from devkit.fake_twilio import FakeTwilio
-from bot.models import Patient
+from bot.db.models import Patient
 
 _env = jinja2.Environment(autoescape=True)  # patient texts are shown as text, never as HTML
 PAGE = _env.from_string("""<!doctype html>

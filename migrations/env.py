@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from bot.config import load_settings
-from bot.models import Base
+from bot.db.models import Base
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):

@@ -28,9 +28,9 @@ os.environ.setdefault("INBOX_SCRYPT_N", "16384")
 
 from bot import scripts  # noqa: E402
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
-from bot.db import session_scope, upgrade  # noqa: E402
+from bot.db.engine import session_scope, upgrade  # noqa: E402
 from devkit.fake_twilio import FakeTwilio  # noqa: E402
-from bot.models import Conversation, Patient  # noqa: E402
+from bot.db.models import Conversation, Patient  # noqa: E402
 from bot.outreach import ensure_practice  # noqa: E402
 
 from tests.pinned_clock import DEFAULT_INSTANT, PinnedClock, parse_instant  # noqa: E402
@@ -111,7 +111,7 @@ def _template(kind: str) -> str:
     """A database migrated to the newest schema once per test run, copied for each test: running
     the Alembic migrations for each of ~900 databases would cost minutes."""
     if kind not in _TEMPLATES:
-        from bot.db import forget_engine
+        from bot.db.engine import forget_engine
 
         if kind == "sqlite":
             path = Path(tempfile.mkdtemp(prefix="can005-template-")) / "outreach.db"
@@ -140,7 +140,7 @@ def fresh_database_url(kind: str, tmp_path: Path) -> str:
 
 
 def drop_database(url: str) -> None:
-    from bot.db import forget_engine
+    from bot.db.engine import forget_engine
 
     forget_engine(url)
     if not url.startswith("postgresql"):

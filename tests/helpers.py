@@ -26,9 +26,9 @@ def text_from(settings, mobile: str, body: str, received_at: dt.datetime, to_num
     """A text stored as the gateway stores it, then processed as the background process does, with
     no Rasa (a port nobody listens on): the safety rules, keywords and unknown numbers need none.
     Returns the inbound message id."""
-    from bot.db import session_scope
+    from bot.db.engine import session_scope
     from bot.dialogue.rasa_client import RasaClient
-    from bot.models import InboundMessage
+    from bot.db.models import InboundMessage
     from bot.inbound.processor import Processor
 
     with session_scope(settings.database_url) as session:

@@ -8,8 +8,8 @@ import itertools
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
-from bot.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
+from bot.db.engine import session_scope
+from bot.db.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
 from bot.outreach import add_patient, start_conversation
 from bot.scripts import script_for
 from tests.conftest import Deployment

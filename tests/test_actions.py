@@ -31,8 +31,8 @@ from actions.context import UnknownConversation
 from actions.identity import ActionAskDateOfBirth, ActionIdentityFailed, ValidateIdentityForm
 from actions.support import ActionAcceptSupport, ActionDecline, ActionLater, ActionOfferSupport
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
-from bot.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Practice, Task
+from bot.db.engine import session_scope
+from bot.db.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Practice, Task
 from bot.scripts import script_for
 from conftest import PATIENT_DOB, PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
 

@@ -26,8 +26,8 @@ from actions.checkin import (
 )
 from bot import booking, records
 from bot.concerns import AREAS
-from bot.db import session_scope
-from bot.models import Appointment, BookingSlot, ConcernAnswer, Conversation, Practice, RoutingDecision, utcnow
+from bot.db.engine import session_scope
+from bot.db.models import Appointment, BookingSlot, ConcernAnswer, Conversation, Practice, RoutingDecision, utcnow
 from tests.test_actions import SCRIPT, add_inbound, make_tracker, run, say, tasks, texts
 
 FORM = {"name": "concern_form"}

@@ -19,8 +19,8 @@ from actions.common import ActionOptOut, ActionWrongPerson
 from actions.support import ActionDecline
 from bot import endings
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
-from bot.models import Conversation, OutboundMessage, Outcome, Patient, Task
+from bot.db.engine import session_scope
+from bot.db.models import Conversation, OutboundMessage, Outcome, Patient, Task
 from bot.scripts import script_for
 
 SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")

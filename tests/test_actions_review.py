@@ -12,8 +12,8 @@ from actions.booking import ActionAskSlotChoice
 from actions.checkin import ActionAskConcernAreas, ActionAskConcernAreaScore, ActionAskConcernOverall
 from actions.common import ActionUnclear
 from actions.identity import ActionAskDateOfBirth
-from bot.db import session_scope
-from bot.models import Conversation, Flag, Task
+from bot.db.engine import session_scope
+from bot.db.models import Conversation, Flag, Task
 from bot.safety.review import carries_content
 from tests.test_actions import SCRIPT, FIRST_NAME, add_inbound, make_tracker, run, texts
 

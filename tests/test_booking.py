@@ -17,21 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot import booking
-from bot.booking import (
-    SlotImportError,
-    book,
-    cancel,
-    current_appointment,
-    describe,
-    ensure_weekly_slots,
-    import_slots,
-    reminders_due,
-    soonest_free,
-)
+from bot.booking import (SlotImportError, book, cancel, current_appointment, describe, ensure_weekly_slots,
+                         import_slots, reminders_due, soonest_free)
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.db import new_engine, session_scope
-from bot.models import Appointment, BookingSlot, InboundMessage, Patient, Practice, utcnow
+from bot.db.engine import new_engine, session_scope
+from bot.db.models import Appointment, BookingSlot, InboundMessage, Patient, Practice, utcnow
 from bot.outreach import ensure_practice
 from bot.scripts import SLOT_KINDS, script_for
 from bot.sender.segments import is_gsm7

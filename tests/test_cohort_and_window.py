@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 
 from bot import cohort, records
-from bot.db import session_scope
-from bot.models import Conversation, Patient, utcnow
+from bot.db.engine import session_scope
+from bot.db.models import Conversation, Patient, utcnow
 from bot.sender.send_window import SendWindow
 from tests.conftest import add_conversation
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from bot import cli
 from bot.outbox import queue as outbox
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
-from bot.models import Appointment, BookingSlot, Conversation, Flag, Invitation, OutboundMessage, Patient, Task
+from bot.db.models import Appointment, BookingSlot, Conversation, Flag, Invitation, OutboundMessage, Patient, Task
 from bot.outreach import OutreachError, ensure_practice, start_conversation
 from bot.scripts import script_for
 from bot.sender.sender import Sender

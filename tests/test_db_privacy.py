@@ -10,9 +10,9 @@ import logging
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import new_engine, session_scope
+from bot.db.engine import new_engine, session_scope
 from bot.log_privacy import PrivateFormatter, redact
-from bot.models import Patient
+from bot.db.models import Patient
 from tests.conftest import add_conversation
 
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
-from bot.models import InboundMessage, OutboundMessage, Outcome, Task
+from bot.db.engine import session_scope
+from bot.db.models import InboundMessage, OutboundMessage, Outcome, Task
 from bot.outreach import OutreachError, start_conversation
 from bot.scripts import script_for
 from tests.conftest import AUTH_TOKEN, PRACTICE_NUMBER
@@ -328,7 +328,7 @@ POINTS = {
 
 
 def flags_of(deployment, phone) -> list[tuple]:
-    from bot.models import Flag
+    from bot.db.models import Flag
 
     with session_scope(deployment.settings.database_url) as session:
         patient = phone.patient(session)
@@ -395,7 +395,7 @@ def test_an_ordinary_reply_is_not_flagged(deployment):
 
 
 def test_the_trained_second_net_catches_what_the_rules_miss(deployment):
-    from bot.models import Flag
+    from bot.db.models import Flag
     from bot.safety.rules import screen
 
     text = "the whites of my eyes look yellow and my pee is really dark"
@@ -413,7 +413,7 @@ def test_the_trained_second_net_catches_what_the_rules_miss(deployment):
 def test_a_text_the_screen_is_unsure_about_goes_to_a_person_with_a_holding_reply(deployment):
     """Issue 13: between "flag" and "nothing" there is "a person should read this": never answered
     with "sorry, I couldn't read that date"."""
-    from bot.models import Flag, Task
+    from bot.db.models import Flag, Task
 
     phone = Phone(deployment)
     phone.start()

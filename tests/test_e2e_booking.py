@@ -9,9 +9,9 @@ from sqlalchemy import select
 from bot import booking
 from bot.concerns import AREAS
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from tests.helpers import wait_for
-from bot.models import Appointment, BookingSlot, ConcernAnswer, InboundMessage, RoutingDecision
+from bot.db.models import Appointment, BookingSlot, ConcernAnswer, InboundMessage, RoutingDecision
 from bot.scripts import script_for
 from tests.phone import Phone
 
@@ -152,7 +152,7 @@ def test_an_unreadable_score_is_asked_again_once_then_the_check_in_moves_on(depl
 def test_a_flagged_answer_is_stored_and_a_person_reads_the_rest(deployment):
     """Issue 13, mixed messages: the score in "8, and ... can't see the point" is kept as the answer
     to the question asked, and the whole text goes to a person with the safety net."""
-    from bot.models import Flag
+    from bot.db.models import Flag
 
     phone = to_the_offer(deployment)
     (reply,) = phone.text("8, and honestly I can't see the point any more", 1)

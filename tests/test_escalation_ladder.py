@@ -15,9 +15,9 @@ import time_machine
 from sqlalchemy import select
 
 from bot import records
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.inbox.escalation import DUTY_CLINICIAN, SECOND_CONTACT, escalate_overdue, escalation_text
-from bot.models import AuditEntry, Conversation, Flag, InboundMessage, OutboundMessage, Patient
+from bot.db.models import AuditEntry, Conversation, Flag, InboundMessage, OutboundMessage, Patient
 from bot.outreach import ensure_practice
 from bot.scripts import script_for
 from tests.conftest import make_settings

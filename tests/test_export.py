@@ -17,10 +17,10 @@ from sqlalchemy import select
 from bot import records, scripts
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.export import CSV_COLUMNS, SUMMARIES
-from bot.models import (Appointment, AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, Outcome, Patient,
-                        Practice)
+from bot.db.models import (Appointment, AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, Outcome, Patient,
+                           Practice)
 from bot.outreach import ensure_practice
 
 PRACTICES = PROJECT_ROOT / "practices"

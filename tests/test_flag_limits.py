@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from bot import records
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.flag_limits import PracticeLimits, Severity, TimeLimit
 from bot.inbox.escalation import practice_limits
 from bot.inbox.flags import flag_view, sla_of
-from bot.models import Flag, InboundMessage, Practice, Task, User
+from bot.db.models import Flag, InboundMessage, Practice, Task, User
 from bot.scripts import ScriptError, load_all, load_script
 from tests.conftest import make_settings
 

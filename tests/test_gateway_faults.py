@@ -20,8 +20,8 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot.webhook import spool
-from bot.db import session_scope
-from bot.models import InboundMessage
+from bot.db.engine import session_scope
+from bot.db.models import InboundMessage
 from devkit.stack import Stack
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, DATABASES, PRACTICE_NUMBER, drop_database, fresh_database_url
 from tests.helpers import wait_for

@@ -27,13 +27,13 @@ import requests
 from sqlalchemy import delete, func, select, update
 
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from devkit.fake_twilio import FakeTwilio
 from bot.inbox import auth
 from bot.inbox.escalation import DUTY_CLINICIAN, escalate_overdue, escalation_text
 from bot import booking, records
-from bot.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, LoginAttempt, Note, OutboundMessage,
-                        Outcome, Patient, Practice, SafetyLabel, Task, User, WebSession, utcnow)
+from bot.db.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, LoginAttempt, Note,
+                           OutboundMessage, Outcome, Patient, Practice, SafetyLabel, Task, User, WebSession, utcnow)
 from bot.outreach import ensure_practice
 from bot.scripts import script_for
 from bot.sender.sender import Sender

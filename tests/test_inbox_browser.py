@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from sqlalchemy import select
 
-from bot.db import session_scope
-from bot.models import Conversation, Flag, OutboundMessage, Outcome, utcnow
+from bot.db.engine import session_scope
+from bot.db.models import Conversation, Flag, OutboundMessage, Outcome, utcnow
 from tests.helpers import wait_for
 from tests.test_inbox import PASSWORD, PRACTICE_NUMBER, new_conversation, new_flag, new_practice, new_task, \
     new_user, practice_id, start_inbox, stop_inbox

@@ -12,9 +12,9 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.inbox import auth
-from bot.models import AuditEntry, Flag, InboundMessage, User, utcnow
+from bot.db.models import AuditEntry, Flag, InboundMessage, User, utcnow
 from tests.conftest import DATABASES
 from tests.test_inbox import (audit_rows, cli, new_conversation, new_flag, new_practice, new_task, new_user,
                               practice_id, queue_keys, signed_in, start_inbox, stop_inbox, user_id_of)

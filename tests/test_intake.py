@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.inbound import store as inbound
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.webhook.intake import Callback, Intake
-from bot.models import InboundMessage, OutboundMessage
+from bot.db.models import InboundMessage, OutboundMessage
 from tests.helpers import wait_for
 
 

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from actions.identity import ActionAskDateOfBirth
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
-from bot.models import Conversation, InboundMessage, OutboundMessage, Patient, Task
+from bot.db.models import Conversation, InboundMessage, OutboundMessage, Patient, Task
 from bot.inbound.processor import Processor
 from bot.outreach import ensure_practice
 from bot.scripts import DEFAULT_SCRIPT, ScriptError, load_script, script_for, script_for_patient

@@ -7,8 +7,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 
 from bot.config import PROJECT_ROOT
-from bot.db import get_engine
-from bot.models import Base
+from bot.db.engine import get_engine
+from bot.db.models import Base
 
 
 def _config(url: str) -> Config:

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
-from bot.models import Invitation, Outcome, Patient, Task
+from bot.db.engine import session_scope
+from bot.db.models import Invitation, Outcome, Patient, Task
 from bot.outreach import add_patient
 from bot.scripts import script_for
 from bot.worker import OutreachWorker
@@ -153,7 +153,7 @@ def test_a_worker_restarted_mid_batch_finishes_the_claimed_invitation_once(deplo
     worker.run_once(now, practices=["Y00002"])
     sent_after_sender_settles(deployment, [number], 1)
     assert texts_to(deployment, number) == [SCRIPT.render("opener", first_name="Sam")]
-    from bot.models import OutboundMessage
+    from bot.db.models import OutboundMessage
 
     with session_scope(deployment.settings.database_url) as session:
         assert len(session.scalars(select(OutboundMessage).where(OutboundMessage.to_number == number)).all()) == 1

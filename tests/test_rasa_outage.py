@@ -9,9 +9,9 @@ import uuid
 
 from sqlalchemy import select
 
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
-from bot.models import Conversation, InboundMessage, OutboundMessage, Task, utcnow
+from bot.db.models import Conversation, InboundMessage, OutboundMessage, Task, utcnow
 from bot.inbound.processor import HOLDING_AFTER, Processor
 from conftest import PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
 from tests.test_actions import SCRIPT

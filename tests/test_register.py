@@ -18,15 +18,10 @@ from sqlalchemy import func, select
 
 from bot.clock import london_today
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
-from bot.models import Patient, Practice
+from bot.db.engine import session_scope
+from bot.db.models import Patient, Practice
 from bot.nhs_numbers import nhs_number_is_valid
-from bot.register import (
-    COLUMNS,
-    RegisterError,
-    import_register,
-    run_import_command,
-)
+from bot.register import (COLUMNS, RegisterError, import_register, run_import_command)
 from conftest import make_settings
 
 HEADER = ["nhs_number", "first_name", "last_name", "date_of_birth", "mobile", "diagnosis_date", "cancer_site",

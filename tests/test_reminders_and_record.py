@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot import booking, records
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
-from bot.models import AuditEntry, BookingSlot, Conversation, OutboundMessage, Patient
+from bot.db.models import AuditEntry, BookingSlot, Conversation, OutboundMessage, Patient
 from bot.worker import OutreachWorker
 from bot.cli import main
 from conftest import PATIENT_NUMBER, add_conversation

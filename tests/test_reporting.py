@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from bot import cli, reporting
 from bot.concerns import AREAS
-from bot.db import session_scope
-from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage,
-                        Invitation, Outcome, Patient, Practice, RoutingDecision, User)
+from bot.db.engine import session_scope
+from bot.db.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage,
+                           Invitation, Outcome, Patient, Practice, RoutingDecision, User)
 from tests.test_inbox import inbox, new_user, practice_id, signed_in  # noqa: F401  (inbox is a fixture)
 
 AS_AT = dt.date(2025, 12, 1)          # a report date inside the QOF year 2025/26

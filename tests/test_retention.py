@@ -14,9 +14,9 @@ from sqlalchemy.pool import NullPool
 from bot import records
 from bot.cli import main
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
-from bot.models import (Appointment, AuditEntry, Base, BookingSlot, Conversation, Flag, InboundMessage, Note,
-                        OutboundMessage, User, utcnow)
+from bot.db.engine import session_scope
+from bot.db.models import (Appointment, AuditEntry, Base, BookingSlot, Conversation, Flag, InboundMessage, Note,
+                           OutboundMessage, User, utcnow)
 from conftest import add_conversation, drop_database, fresh_database_url
 
 NOW = utcnow()

@@ -27,10 +27,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine.url import make_url
 
 from bot.config import PROJECT_ROOT
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from devkit.fake_twilio import FakeTwilio
-from bot.models import InboundMessage, OutboundMessage
+from bot.db.models import InboundMessage, OutboundMessage
 from bot.outreach import add_patient, start_conversation
 from bot.scripts import script_for
 from devkit.stack import Stack

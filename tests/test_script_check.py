@@ -11,14 +11,8 @@ from typing import Optional
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.script_check import (
-    LONG_FIRST_NAME,
-    check_script,
-    preview_conversation,
-    readability,
-    run_scripts_command,
-    syllables,
-)
+from bot.script_check import (LONG_FIRST_NAME, check_script, preview_conversation, readability, run_scripts_command,
+                              syllables)
 from bot.scripts import load_script, script_for
 
 EXAMPLE = script_for(PROJECT_ROOT / "practices", "Y00001")

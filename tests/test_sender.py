@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from bot.outbox import queue as outbox
-from bot.db import get_engine, session_scope
-from bot.models import Conversation, OutboundMessage, Patient, Task, utcnow
+from bot.db.engine import get_engine, session_scope
+from bot.db.models import Conversation, OutboundMessage, Patient, Task, utcnow
 from bot.sender.sender import Sender
 from tests.conftest import PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
 

@@ -8,8 +8,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from bot.db import session_scope
-from bot.models import ConcernAnswer, InboundMessage, OutboundMessage, Task
+from bot.db.engine import session_scope
+from bot.db.models import ConcernAnswer, InboundMessage, OutboundMessage, Task
 from tests.helpers import text_from
 
 T = dt.datetime(2026, 2, 3, 21, 30)

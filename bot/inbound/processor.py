@@ -20,11 +20,11 @@ from bot import records
 from bot.outbox import queue as outbox
 from bot.concerns import parse_areas, parse_score
 from bot.config import Settings
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import DialogueUnavailable, RasaClient
 from bot.inbox import escalation
 from bot.dialogue.keywords import Keyword, classify_keyword, is_opt_in_for
-from bot.models import Conversation, ConversationStatus, InboundMessage, OutboundMessage, Patient, Practice, utcnow
+from bot.db.models import Conversation, ConversationStatus, InboundMessage, OutboundMessage, Patient, Practice, utcnow
 from bot.safety.nets import looks_urgent, safety_net_message, source_of, with_register_urgency
 from bot.safety.rules import Flag
 from bot.safety.screen import screen_text

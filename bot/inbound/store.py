@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.models import InboundMessage
+from bot.db.models import InboundMessage
 
 REQUIRED_FIELDS = ("MessageSid", "From")
 # Twilio's own limits, so a webhook that passes is one the database always takes: a Body is at

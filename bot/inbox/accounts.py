@@ -17,10 +17,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
 from sqlalchemy import func, select
 
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.inbox import auth
 from bot.inbox.web import ACCOUNT_PAGE, CSRF_ERROR, PREFIX, Scope, Web, field_of, source_of
-from bot.models import Practice, User, UserPractice, WebSession
+from bot.db.models import Practice, User, UserPractice, WebSession
 
 MAX_ROW_ID = 2 ** 63 - 1
 USER_ACTIONS = ("unlock", "disable", "enable", "revoke", "password", "roles")

@@ -41,9 +41,9 @@ from bot.inbox import auth
 from bot.inbox.accounts import add_account_routes
 from bot.inbox.flags import FLAG_MESSAGES, LimitsOf, add_flag_routes, flag_view, limits_by_practice
 from bot.inbox.web import PREFIX, Scope, Web, clock, duration, field_of, humanise, row_of, visible
-from bot.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, ConversationStatus, Flag,
-                        InboundMessage, Note, OutboundMessage, Outcome, Patient, Practice, RoutingDecision, SafetyLabel,
-                        Task, User)
+from bot.db.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, ConversationStatus, Flag,
+                           InboundMessage, Note, OutboundMessage, Outcome, Patient, Practice, RoutingDecision,
+                           SafetyLabel, Task, User)
 from bot.safety import feedback as safety_feedback
 from bot.scripts import ScriptError, script_for
 from bot.sender.segments import segment_count

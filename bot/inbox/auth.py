@@ -33,8 +33,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import to_london
-from bot.db import session_scope
-from bot.models import AuditEntry, LoginAttempt, Practice, TrustedBrowser, User, UserPractice, WebSession, utcnow
+from bot.db.engine import session_scope
+from bot.db.models import AuditEntry, LoginAttempt, Practice, TrustedBrowser, User, UserPractice, WebSession, utcnow
 
 SESSION_COOKIE = "inbox_session"
 LOGIN_CSRF_COOKIE = "inbox_login_csrf"

@@ -31,11 +31,11 @@ from sqlalchemy.orm import Session
 
 from bot.outbox import queue as outbox
 from bot.config import ConfigError, Settings
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.flag_limits import PracticeLimits, Severity, TimeLimit
 from bot.inbox.auth import audit
 from bot.inbox.web import duration
-from bot.models import Conversation, Flag, Practice, utcnow
+from bot.db.models import Conversation, Flag, Practice, utcnow
 from bot.scripts import PracticeScript, ScriptError, script_for
 
 log = logging.getLogger(__name__)

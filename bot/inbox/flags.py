@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.flag_limits import PracticeLimits
 from bot.inbox.escalation import practice_limits
 from bot.inbox.web import PREFIX, Scope, Web, clock, duration, field_of, humanise, row_of, visible
-from bot.models import Conversation, Flag, InboundMessage, Patient, Practice, User
+from bot.db.models import Conversation, Flag, InboundMessage, Patient, Practice, User
 
 FLAG_MESSAGES = {
     "acknowledged": "Flag taken: you are its owner.",

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.db import session_scope
+from bot.db.engine import session_scope
 from bot.inbox import auth
-from bot.models import Conversation, utcnow
+from bot.db.models import Conversation, utcnow
 
 PREFIX = "/inbox"
 TEMPLATES = Path(__file__).with_name("templates")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.models import Conversation, OutboundMessage, StatusCallback, utcnow
+from bot.db.models import Conversation, OutboundMessage, StatusCallback, utcnow
 
 # Order of delivery states: a late callback never moves a message backwards.
 STATUS_RANK = {"pending": 0, "sending": 1, "unknown": 1, "accepted": 2, "queued": 2, "sending_twilio": 3,

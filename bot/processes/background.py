@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.webhook import wake
 from bot.config import Settings
-from bot.db import get_engine
+from bot.db.engine import get_engine
 from bot.dialogue.rasa_client import RasaClient
 from bot.inbox import escalation
 from bot.inbound.processor import Processor

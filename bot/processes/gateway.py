@@ -38,7 +38,7 @@ from twilio.request_validator import RequestValidator
 from bot.inbound import store as inbound
 from bot.webhook import spool
 from bot.config import Settings
-from bot.db import get_engine, is_outage
+from bot.db.engine import get_engine, is_outage
 from bot.webhook.intake import Callback, Intake, IntakeClosed
 from bot.inbox import inbox_blueprint
 from bot.webhook.wake import Waker, parse_address

@@ -19,7 +19,7 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import Flag, InboundMessage, Patient, SafetyLabel
+from bot.db.models import Flag, InboundMessage, Patient, SafetyLabel
 
 LABELS = {"clinical": "should have been flagged: clinical", "safeguarding": "should have been flagged: safeguarding",
           "not_a_concern": "flagged, but not a concern"}

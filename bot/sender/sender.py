@@ -25,8 +25,8 @@ from bot import records
 from bot.outbox import queue as outbox
 from bot.config import Settings
 from bot.contact import automatic_text_hold
-from bot.db import session_scope
-from bot.models import Conversation, OutboundMessage, Patient, utcnow
+from bot.db.engine import session_scope
+from bot.db.models import Conversation, OutboundMessage, Patient, utcnow
 from bot.sender.twilio_client import make_twilio_client
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping, Optional, TypeVar
 
 from bot.inbound import store as inbound
 from bot.outbox import queue as outbox
-from bot.db import is_outage, new_engine, session_scope
+from bot.db.engine import is_outage, new_engine, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Intake:
         # Its own connection, without the ping before each transaction (one round trip less per
         # batch; after a database restart the first batch fails, its texts are spooled and
         # replayed, and the broken connection is replaced), and on SQLite asking for the write
-        # lock every 0.5 ms rather than on SQLite's slowing schedule (bot.db._begin_immediate).
+        # lock every 0.5 ms rather than on SQLite's slowing schedule (bot.db.engine._begin_immediate).
         self._engine = new_engine(database_url, sqlite_writer=True, pool_size=1, max_overflow=1,
                                   pool_pre_ping=False)
         self._ready = threading.Condition()

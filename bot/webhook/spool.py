@@ -76,11 +76,11 @@ def quarantine(path: Path, form: Mapping[str, str], reason: str) -> None:
 def replay(path: Path, store: Callable[[Mapping[str, str]], Any],
            retry_later: Optional[Callable[[BaseException], bool]] = None) -> ReplayResult:
     """Store every spooled form, oldest first, each on its own. A record `store` refuses with an
-    error that `retry_later` does not accept (default: bot.db.is_outage) is quarantined, as is a
+    error that `retry_later` does not accept (default: bot.db.engine.is_outage) is quarantined, as is a
     torn or corrupt line. The first error `retry_later` accepts stops the replay: the records not
     yet stored stay in the spool, in order, and that error is raised once the file is rewritten."""
     if retry_later is None:
-        from bot.db import is_outage
+        from bot.db.engine import is_outage
         retry_later = is_outage
     with _replaying:
         with _lock:
