@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.config import load_settings
 from bot.db.engine import session_scope
 from bot.db.models import Conversation, Patient, utcnow
-from bot.scripts import PracticeScript, script_for_patient
+from bot.practice_script.loader import PracticeScript, script_for_patient
 
 
 class UnknownConversation(LookupError):

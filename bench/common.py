@@ -19,7 +19,7 @@ os.environ["RASA_TELEMETRY_ENABLED"] = "false"
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 from devkit.fake_twilio import FakeTwilio  # noqa: E402
-from bot.scripts import script_for  # noqa: E402
+from bot.practice_script.loader import script_for  # noqa: E402
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "bench-auth-token"

@@ -58,7 +58,7 @@ from bot.clock import (happens_twice, is_bank_holiday, london_day_start_utc, lon
 from bot.db.models import Appointment, BookingSlot, Practice
 from bot.outreach import ensure_practice
 from bot.register import RegisterError, _header_name, _write_rejects, parse_date
-from bot.scripts import SLOT_KINDS, PracticeScript, ScriptError, script_for
+from bot.practice_script.loader import SLOT_KINDS, PracticeScript, ScriptError, script_for
 from bot.sender.segments import GSM7_BASIC, GSM7_EXTENDED
 
 HORIZON_DAYS = 14                    # weekly slots exist, and patients are offered times, this many days ahead

@@ -194,7 +194,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     from bot.inbox.auth import AccountError, create_user, describe_roles, roles_of
     from bot.db.models import Practice
     from bot.outreach import OutreachError, ensure_practice
-    from bot.scripts import ScriptError, script_for
+    from bot.practice_script.loader import ScriptError, script_for
 
     settings = load_settings()
     password = _new_password()
@@ -403,7 +403,7 @@ def cmd_slots_example(args: argparse.Namespace) -> int:
 
 
 def cmd_scripts(args: argparse.Namespace) -> int:
-    from bot.script_check import run_scripts_command
+    from bot.practice_script.check import run_scripts_command
 
     return run_scripts_command(args)
 
@@ -612,7 +612,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     from bot.outreach import OutreachError
     from bot.phones import PhoneError
-    from bot.scripts import ScriptError
+    from bot.practice_script.loader import ScriptError
     from bot.dialogue.rasa_client import DialogueUnavailable
 
     try:

@@ -1,6 +1,6 @@
 """How long a flag or review may wait for a person, by severity, per practice (issue 14).
 
-A practice script's `time_limits` sets each severity's limit in words (bot/default_script.yml):
+A practice script's `time_limits` sets each severity's limit in words (bot/practice_script/default_script.yml):
 
 - "15 minutes" (or "1 hour"): clock time, the same at any hour;
 - "2 working hours" (or "90 working minutes"): only time inside the practice's `opening_hours` counts;

@@ -17,7 +17,7 @@ from bot.dialogue.rasa_client import RasaClient
 from bot.db.models import OPEN_CONVERSATION, Conversation, ConversationStatus, Patient, Practice
 from bot.nhs_numbers import nhs_number_problem
 from bot.phones import normalise_mobile
-from bot.scripts import PracticeScript, script_for
+from bot.practice_script.loader import PracticeScript, script_for
 
 START_INTENT = "start_outreach"
 

@@ -66,7 +66,7 @@ from bot.db.models import Patient
 from bot.nhs_numbers import nhs_number_problem
 from bot.outreach import ensure_practice
 from bot.phones import PhoneError, normalise_mobile
-from bot.scripts import ScriptError, script_for
+from bot.practice_script.loader import ScriptError, script_for
 
 REQUIRED_COLUMNS = ("nhs_number", "first_name", "date_of_birth", "mobile", "diagnosis_date")
 OPTIONAL_COLUMNS = ("last_name", "cancer_site", "on_active_treatment", "oncology_helpline",

@@ -2,7 +2,7 @@
 
 One function, `choose_role`, so the rule lives in one place: the dialogue, the CLI and the tests
 all call it. The rules themselves are practice configuration (`routing:` in the practice script,
-defaults in bot/default_script.yml).
+defaults in bot/practice_script/default_script.yml).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 from bot.concerns import AREAS
-from bot.scripts import PracticeScript
+from bot.practice_script.loader import PracticeScript
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from bot.dialogue.rasa_client import DialogueUnavailable, RasaClient
 from bot.db.models import (OPEN_CONVERSATION, BookingSlot, Conversation, ConversationStatus, InboundMessage, Invitation,
                            Patient, Task, utcnow)
 from bot.outreach import OutreachError, open_conversation
-from bot.scripts import load_all, script_for_patient
+from bot.practice_script.loader import load_all, script_for_patient
 from bot.sender.send_window import SendWindow
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ def _demo_coordinator(database_url: str) -> str:
     from bot.inbox.auth import clear_attempts, create_user, set_disabled, set_password
     from bot.db.models import User
     from bot.outreach import ensure_practice
-    from bot.scripts import load_all
+    from bot.practice_script.loader import load_all
 
     password = "demo-" + secrets.token_urlsafe(9)
     with session_scope(database_url) as session:

@@ -26,7 +26,7 @@ if "bot.clock" not in sys.modules:
 # tests/test_inbox.py checks that the product's own default is 2^17.
 os.environ.setdefault("INBOX_SCRYPT_N", "16384")
 
-from bot import scripts  # noqa: E402
+from bot.practice_script import loader as scripts  # noqa: E402
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.db.engine import session_scope, upgrade  # noqa: E402
 from devkit.fake_twilio import FakeTwilio  # noqa: E402

@@ -11,7 +11,7 @@ from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
 from bot.outreach import add_patient, start_conversation
-from bot.scripts import script_for
+from bot.practice_script.loader import script_for
 from tests.conftest import Deployment
 from tests.helpers import wait_for
 

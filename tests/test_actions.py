@@ -33,7 +33,7 @@ from actions.support import ActionAcceptSupport, ActionDecline, ActionLater, Act
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Practice, Task
-from bot.scripts import script_for
+from bot.practice_script.loader import script_for
 from conftest import PATIENT_DOB, PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
 
 SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")

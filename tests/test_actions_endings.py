@@ -21,7 +21,7 @@ from bot import endings
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Conversation, OutboundMessage, Outcome, Patient, Task
-from bot.scripts import script_for
+from bot.practice_script.loader import script_for
 
 SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")
 GARBLED = ["<script>alert(1)</script>", "\U0001F60A\U0001F44D\U0001F64F", "?!?!... ;; --", "12345",

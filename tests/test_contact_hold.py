@@ -18,7 +18,7 @@ from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from bot.db.models import Appointment, BookingSlot, Conversation, Flag, Invitation, OutboundMessage, Patient, Task
 from bot.outreach import OutreachError, ensure_practice, start_conversation
-from bot.scripts import script_for
+from bot.practice_script.loader import script_for
 from bot.sender.sender import Sender
 from bot.worker import OutreachWorker
 from tests.conftest import PRACTICE_NUMBER, PROJECT_ROOT

@@ -12,7 +12,7 @@ from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from tests.helpers import wait_for
 from bot.db.models import Appointment, BookingSlot, ConcernAnswer, InboundMessage, RoutingDecision
-from bot.scripts import script_for
+from bot.practice_script.loader import script_for
 from tests.phone import Phone
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import records, scripts
+from bot import records
+from bot.practice_script import loader as scripts
 from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope

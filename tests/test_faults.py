@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Task
-from bot.scripts import script_for
+from bot.practice_script.loader import script_for
 from tests.conftest import PRACTICE_NUMBER, Deployment, running_deployment
 from tests.phone import Phone
 

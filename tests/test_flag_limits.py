@@ -18,7 +18,7 @@ from bot.flag_limits import PracticeLimits, Severity, TimeLimit
 from bot.inbox.escalation import practice_limits
 from bot.inbox.flags import flag_view, sla_of
 from bot.db.models import Flag, InboundMessage, Practice, Task, User
-from bot.scripts import ScriptError, load_all, load_script
+from bot.practice_script.loader import ScriptError, load_all, load_script
 from tests.conftest import make_settings
 
 LIMITS = load_all(PROJECT_ROOT / "practices")["Y00001"].flag_limits()

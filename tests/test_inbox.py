@@ -35,7 +35,7 @@ from bot import booking, records
 from bot.db.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, LoginAttempt, Note,
                            OutboundMessage, Outcome, Patient, Practice, SafetyLabel, Task, User, WebSession, utcnow)
 from bot.outreach import ensure_practice
-from bot.scripts import script_for
+from bot.practice_script.loader import script_for
 from bot.sender.sender import Sender
 from devkit.stack import Stack
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, DATABASES, PRACTICE_NUMBER, drop_database, \

@@ -249,7 +249,7 @@ def test_a_flag_raised_while_the_practice_was_closed_is_at_the_top_of_the_queue_
 def test_a_user_added_without_roles_is_a_coordinator_and_roles_may_be_given_as_members_or_names(settings):
     """create_user's default (StaffRole members, not names) must work: str() of a str-Enum member
     on Python 3.10 is "StaffRole.COORDINATOR", not a role name."""
-    from bot import scripts
+    from bot.practice_script import loader as scripts
     from tests.conftest import PROJECT_ROOT, ensure_practice
 
     with session_scope(settings.database_url) as session:

@@ -25,7 +25,7 @@ from bot.dialogue.rasa_client import RasaClient
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Patient, Task
 from bot.inbound.processor import Processor
 from bot.outreach import ensure_practice
-from bot.scripts import DEFAULT_SCRIPT, ScriptError, load_script, script_for, script_for_patient
+from bot.practice_script.loader import DEFAULT_SCRIPT, ScriptError, load_script, script_for, script_for_patient
 from bot.worker import OutreachWorker
 from conftest import PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
 from tests.test_actions import make_tracker, run, texts

@@ -14,7 +14,7 @@ from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Invitation, Outcome, Patient, Task
 from bot.outreach import add_patient
-from bot.scripts import script_for
+from bot.practice_script.loader import script_for
 from bot.worker import OutreachWorker
 from tests.helpers import wait_for
 

@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.concerns import AREAS, OfferedSlot, parse_areas, parse_score, parse_slot_choice
 from bot.dates import parse_date_of_birth
-from bot.scripts import KNOWN_KEYS, ScriptError, load_script
+from bot.practice_script.loader import KNOWN_KEYS, ScriptError, load_script
 from tests.conftest import AUTH_TOKEN
 
 # Replies as phones send them: any Unicode, plus the characters and words the parsers look for.

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import PROJECT_ROOT
 from bot.routing import choose_role
-from bot.scripts import load_all
+from bot.practice_script.loader import load_all
 
 SCRIPT = load_all(PROJECT_ROOT / "practices")["Y00001"]
 

@@ -12,7 +12,7 @@ import pytest
 from bot.config import PROJECT_ROOT
 from bot.safety.nets import safety_net_message, with_register_urgency
 from bot.safety.rules import Flag
-from bot.scripts import ScriptError, load_all, load_script
+from bot.practice_script.loader import ScriptError, load_all, load_script
 from bot.sender.send_window import OPENING_DEFAULT, SendWindow
 from bot.sender.segments import segment_count
 

@@ -32,7 +32,7 @@ from bot.dialogue.rasa_client import RasaClient
 from devkit.fake_twilio import FakeTwilio
 from bot.db.models import InboundMessage, OutboundMessage
 from bot.outreach import add_patient, start_conversation
-from bot.scripts import script_for
+from bot.practice_script.loader import script_for
 from devkit.stack import Stack
 from tests.conftest import (ACCOUNT_SID, AUTH_TOKEN, PG_SERVER, PRACTICE_NUMBER, drop_database,
                             fresh_database_url, make_settings)

@@ -1,4 +1,4 @@
-"""`outreach scripts check` and `outreach scripts preview` (bot/script_check.py): the example
+"""`outreach scripts check` and `outreach scripts preview` (bot/practice_script/check.py): the example
 practice passes, and each kind of broken wording is caught and named."""
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Optional
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.script_check import (LONG_FIRST_NAME, check_script, preview_conversation, readability, run_scripts_command,
-                              syllables)
-from bot.scripts import load_script, script_for
+from bot.practice_script.check import (LONG_FIRST_NAME, check_script, preview_conversation, readability,
+                                       run_scripts_command, syllables)
+from bot.practice_script.loader import load_script, script_for
 
 EXAMPLE = script_for(PROJECT_ROOT / "practices", "Y00001")
 HEADER = 'ods_code: Y99999\nname: Test Surgery\nphone: 01632 960 999\ncontact:\n  name: Sam\n'

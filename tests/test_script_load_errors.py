@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import scripts
+from bot.practice_script import loader as scripts
 from bot.safety.nets import NET_BY_CATEGORY, SEPSIS_NET, safety_net_message
 from bot.safety.rules import Flag
-from bot.scripts import SAFETY_NET_MESSAGES, ScriptError, load_script
+from bot.practice_script.loader import SAFETY_NET_MESSAGES, ScriptError, load_script
 
 HEAD = "ods_code: Z99999\nname: Test Surgery\nphone: 01234 567890\n"
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.script_check import AFTER_IDENTITY, DIAGNOSIS_WORDS, sample_turn
-from bot.scripts import DEFAULT_SCRIPT, ScriptError, load_all, load_script
+from bot.practice_script.check import AFTER_IDENTITY, DIAGNOSIS_WORDS, sample_turn
+from bot.practice_script.loader import DEFAULT_SCRIPT, ScriptError, load_all, load_script
 from bot.sender.segments import is_gsm7, segment_count
 
 SCRIPTS = load_all(PROJECT_ROOT / "practices")
 MESSAGES = sorted(next(iter(SCRIPTS.values())).data["messages"])
-# The rule (which texts may name the diagnosis, and which words do) lives in bot/script_check.py.
+# The rule (which texts may name the diagnosis, and which words do) lives in bot/practice_script/check.py.
 LONG_NAME = "Christopher-Alexander"
 
 

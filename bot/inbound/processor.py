@@ -28,7 +28,7 @@ from bot.db.models import Conversation, ConversationStatus, InboundMessage, Outb
 from bot.safety.nets import looks_urgent, safety_net_message, source_of, with_register_urgency
 from bot.safety.rules import Flag
 from bot.safety.screen import screen_text
-from bot.scripts import load_all, script_for_patient
+from bot.practice_script.loader import load_all, script_for_patient
 
 log = logging.getLogger(__name__)
 # No turn of this dialogue says more than this; more means a fault, never a flood of texts.

@@ -45,7 +45,7 @@ from bot.db.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, 
                            InboundMessage, Note, OutboundMessage, Outcome, Patient, Practice, RoutingDecision,
                            SafetyLabel, Task, User)
 from bot.safety import feedback as safety_feedback
-from bot.scripts import ScriptError, script_for
+from bot.practice_script.loader import ScriptError, script_for
 from bot.sender.segments import segment_count
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from bot.flag_limits import PracticeLimits, Severity, TimeLimit
 from bot.inbox.auth import audit
 from bot.inbox.web import duration
 from bot.db.models import Conversation, Flag, Practice, utcnow
-from bot.scripts import PracticeScript, ScriptError, script_for
+from bot.practice_script.loader import PracticeScript, ScriptError, script_for
 
 log = logging.getLogger(__name__)
 DEFAULT_MINUTES = 15.0

@@ -1,5 +1,5 @@
 """Practice scripts: one YAML file per practice in `practices/`, over the defaults in
-`bot/default_script.yml`. Loaded and validated once; every patient-facing text is rendered here.
+`bot/practice_script/default_script.yml`. Loaded and validated once; every patient-facing text is rendered here.
 """
 from __future__ import annotations
 

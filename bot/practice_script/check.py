@@ -34,9 +34,9 @@ import jinja2
 import yaml
 from jinja2 import meta
 
-from bot import scripts
+from bot.practice_script import loader as scripts
 from bot.concerns import AREAS
-from bot.scripts import PracticeScript, ScriptError, load_script
+from bot.practice_script.loader import PracticeScript, ScriptError, load_script
 from bot.sender.segments import GSM7_BASIC, GSM7_EXTENDED, is_gsm7, segment_count
 
 LONG_FIRST_NAME = "Christopher-Alexander"
