@@ -13,7 +13,7 @@ created on the server of --postgres-url and dropped at the end; Rasa's Redis loc
 unique to the run and are deleted at the end.
 
 Then N conversations at once (default 100): each patient's conversation is started
-(bot.outreach.start_conversation, not timed), then the patient answers each reply as it arrives:
+(bot.patients.outreach.start_conversation, not timed), then the patient answers each reply as it arrives:
 "12/03/1961" (2 replies), then "maybe later", "who is this?", "thanks" in rotation (1 reply each).
 Every reply is checked against the practice script. It reports:
 
@@ -57,7 +57,7 @@ from sqlalchemy.engine.url import make_url  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db.engine import _engines, upgrade  # noqa: E402
 from bot.dialogue.rasa_client import RasaClient  # noqa: E402
-from bot.outreach import add_patient, start_conversation  # noqa: E402
+from bot.patients.outreach import add_patient, start_conversation  # noqa: E402
 from devkit.stack import MODEL, Stack  # noqa: E402
 from common import (ACCOUNT_SID, AUTH_TOKEN, DOB, FIRST_NAME, FIRST_NUMBER, IDENTITY_TURN,  # noqa: E402
                     NUMBER_PREFIX, OFFER_TURNS, PRACTICE_NUMBER, PRACTICE_ODS, SENDER_POLL_SECONDS,

@@ -1,4 +1,4 @@
-"""Time the register import (`bot/register.py`) with 50,000 rows on SQLite and on PostgreSQL.
+"""Time the register import (`bot/patients/register.py`) with 50,000 rows on SQLite and on PostgreSQL.
 
     .venv/bin/python bench/register_import.py [--rows 50000] [--postgres URL] [--no-postgres]
 
@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.db.engine import _engines, upgrade  # noqa: E402
-from bot.nhs_numbers import nhs_number_is_valid  # noqa: E402
-from bot.register import COLUMNS, import_register  # noqa: E402
+from bot.patients.nhs_numbers import nhs_number_is_valid  # noqa: E402
+from bot.patients.register import COLUMNS, import_register  # noqa: E402
 
 
 HEADER = ["nhs_number", "first_name", "last_name", "date_of_birth", "mobile", "diagnosis_date", "cancer_site",
@@ -82,7 +82,7 @@ def run(label: str, url: str, files: dict) -> None:
               f"{report.write_seconds:5.2f} s)  added {report.added}, updated {report.updated}, "
               f"unchanged {report.unchanged}", flush=True)
     # The due list on the imported register: what the outreach worker asks on every pass.
-    from bot import cohort
+    from bot.patients import cohort
     from bot.db.engine import session_scope
 
     for _ in range(2):  # the first run warms the caches

@@ -39,7 +39,7 @@ from sqlalchemy import func, select  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.db.engine import session_scope, upgrade  # noqa: E402
 from bot.db.models import Flag, OutboundMessage, Patient  # noqa: E402
-from bot.outreach import add_patient  # noqa: E402
+from bot.patients.outreach import add_patient  # noqa: E402
 from devkit.stack import Stack  # noqa: E402
 
 PATIENT = NUMBER_PREFIX + "150"

@@ -21,7 +21,7 @@ Twilio-compatible fake (devkit.fake_twilio) in this process, and measures:
    median of --train-runs runs, against the target 60 s.
 
 Each conversation is a patient (Ofcom drama numbers +447700900xxx, Alex, born 1961-03-12, diagnosed
-30 days ago) whose conversation is started with bot.outreach.start_conversation (not timed). Turn 1
+30 days ago) whose conversation is started with bot.patients.outreach.start_conversation (not timed). Turn 1
 confirms identity ("12/03/1961": 2 replies, timed to the second); every later turn is one that keeps
 the conversation at the offer and produces exactly one reply ("maybe later", "who is this?",
 "thanks", in rotation). Every reply is checked against the practice script.
@@ -58,7 +58,7 @@ from bot.config import Settings  # noqa: E402
 from bot.db.engine import session_scope, upgrade  # noqa: E402
 from bot.dialogue.rasa_client import RasaClient  # noqa: E402
 from bot.db.models import Patient  # noqa: E402
-from bot.outreach import add_patient, start_conversation  # noqa: E402
+from bot.patients.outreach import add_patient, start_conversation  # noqa: E402
 from devkit.stack import MODEL, Stack  # noqa: E402
 import flag_probe  # noqa: E402
 from flag_probe import FlagProbe  # noqa: E402

@@ -56,8 +56,8 @@ from bot.db.engine import session_scope
 from bot.clock import (happens_twice, is_bank_holiday, london_day_start_utc, london_to_utc, london_today, to_london,
                        utcnow)
 from bot.db.models import Appointment, BookingSlot, Practice
-from bot.outreach import ensure_practice
-from bot.register import RegisterError, _header_name, _write_rejects, parse_date
+from bot.patients.outreach import ensure_practice
+from bot.patients.register import RegisterError, _header_name, _write_rejects, parse_date
 from bot.practice_script.loader import SLOT_KINDS, PracticeScript, ScriptError, script_for
 from bot.sender.segments import GSM7_BASIC, GSM7_EXTENDED
 

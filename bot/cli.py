@@ -36,7 +36,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_patients_add(args: argparse.Namespace) -> int:
-    from bot.outreach import add_patient
+    from bot.patients.outreach import add_patient
 
     patient_id = add_patient(load_settings(), args.practice, args.first_name, args.last_name or "", args.dob,
                              args.mobile, args.diagnosed, args.nhs_number)
@@ -46,7 +46,7 @@ def cmd_patients_add(args: argparse.Namespace) -> int:
 
 def cmd_start(args: argparse.Namespace) -> int:
     from bot.dialogue.rasa_client import RasaClient
-    from bot.outreach import start_conversation
+    from bot.patients.outreach import start_conversation
 
     settings = load_settings()
     public_id = start_conversation(settings, RasaClient(settings.rasa_url, settings.rasa_token), args.phone,
@@ -87,7 +87,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Print a patient's conversations, messages, outcomes and tasks (no phone number needed in logs)."""
     from bot.db.engine import session_scope
     from bot.db.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
-    from bot.phones import normalise_mobile
+    from bot.patients.phones import normalise_mobile
 
     settings = load_settings()
     with session_scope(settings.database_url) as session:
@@ -193,7 +193,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     from bot.db.engine import session_scope
     from bot.inbox.auth import AccountError, create_user, describe_roles, roles_of
     from bot.db.models import Practice
-    from bot.outreach import OutreachError, ensure_practice
+    from bot.patients.outreach import OutreachError, ensure_practice
     from bot.practice_script.loader import ScriptError, script_for
 
     settings = load_settings()
@@ -245,7 +245,7 @@ def cmd_users_change(args: argparse.Namespace) -> int:
     """disable, enable, revoke, unlock, set-password and roles: one account change, audited with the OS user."""
     from bot.db.engine import session_scope
     from bot.inbox import auth
-    from bot.outreach import OutreachError
+    from bot.patients.outreach import OutreachError
 
     settings = load_settings()
     password = _new_password(f"Temporary password for {args.username}: ") \
@@ -330,7 +330,7 @@ def cmd_safety_check(args: argparse.Namespace) -> int:
 
 def _worker():
     from bot.dialogue.rasa_client import RasaClient
-    from bot.worker import OutreachWorker
+    from bot.patients.invitations import OutreachWorker
 
     settings = load_settings()
     return OutreachWorker(settings, RasaClient(settings.rasa_url, settings.rasa_token))
@@ -358,7 +358,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_due(args: argparse.Namespace) -> int:
     """Who is due an invitation (or was missed), fewest days left first. No phone numbers printed."""
-    from bot import cohort
+    from bot.patients import cohort
     from bot.db.engine import session_scope
     from bot.db.models import Patient, Practice
 
@@ -379,7 +379,7 @@ def cmd_due(args: argparse.Namespace) -> int:
 
 
 def cmd_patients_import(args: argparse.Namespace) -> int:
-    from bot.register import run_import_command
+    from bot.patients.register import run_import_command
 
     return run_import_command(args)
 
@@ -610,8 +610,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     log_privacy.install(logging.DEBUG if args.verbose else logging.INFO)
     # twilio's client logs every request's URL, query and headers at INFO: keep it to problems.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
-    from bot.outreach import OutreachError
-    from bot.phones import PhoneError
+    from bot.patients.outreach import OutreachError
+    from bot.patients.phones import PhoneError
     from bot.practice_script.loader import ScriptError
     from bot.dialogue.rasa_client import DialogueUnavailable
 

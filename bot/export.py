@@ -41,7 +41,7 @@ from bot.clock import london_to_utc, london_today, to_london
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Appointment, AuditEntry, BookingSlot, Conversation, Flag, Outcome, Patient, Practice
-from bot.outreach import OutreachError
+from bot.patients.outreach import OutreachError
 from bot.practice_script.loader import SLOT_KINDS, PracticeScript, ScriptError, script_for
 
 CSV_COLUMNS = ("nhs_number", "date_of_birth", "family_name", "given_name", "date", "code", "cluster", "outcome",

@@ -26,13 +26,13 @@ How each figure is read
      both on or before day 93. A `no_response` outcome without those invitations (e.g. recorded by
      hand in the inbox) is not a personalised care adjustment: QOF needs the two invitations.
   4. **not yet due**: day 93 has not passed (`as_at` is day 0 to 93) and none of the above.
-  5. **missed**: past day 93 and on `bot.cohort.missed` (alive, not opted out, nothing settled).
+  5. **missed**: past day 93 and on `bot.patients.cohort.missed` (alive, not opted out, nothing settled).
   6. **informed late**: an `informed` outcome only after day 93.
   7. **other, not met**: past day 93 and none of the above (opted out of texts, died after day 93,
      wrong person, identity not confirmed, a callback that never led to `informed`).
   So eligible = informed within 93 days + declined + no response + not yet due + missed + informed
   late + other, not met.
-- **still in window**: `bot.cohort.eligible` at `as_at`, i.e. inside the window and not yet settled
+- **still in window**: `bot.patients.cohort.eligible` at `as_at`, i.e. inside the window and not yet settled
   (alive, not opted out). It is part of "not yet due", which also holds in-window patients who opted
   out or were handed to a person but are not yet informed. (The cohort rule reads the outcomes and
   opt-outs recorded to date, so for a past year it reflects what is known now.)
@@ -84,7 +84,7 @@ from typing import Any, Iterable, Optional, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import cohort
+from bot.patients import cohort
 from bot.clock import london_day_start_utc, london_today, to_london
 from bot.concerns import AREAS
 from bot.db.models import (Appointment, ConcernAnswer, Conversation, Flag, InboundMessage, Invitation, Outcome, Patient,

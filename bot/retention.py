@@ -41,7 +41,7 @@ from sqlalchemy.pool import NullPool
 from bot.config import PROJECT_ROOT, Settings
 from bot.db.engine import session_scope
 from bot.db.models import AuditEntry, Flag, InboundMessage, Note, OutboundMessage, utcnow
-from bot.outreach import OutreachError
+from bot.patients.outreach import OutreachError
 
 MAX_DAYS = 36500
 PLACEHOLDER = "[redacted after {days} days]"

@@ -19,7 +19,7 @@ from bot.config import PROJECT_ROOT, load_settings
 from bot.db.engine import upgrade
 from bot.dialogue.rasa_client import RasaClient
 from devkit.fake_twilio import FakeTwilio
-from bot.outreach import add_patient, start_conversation
+from bot.patients.outreach import add_patient, start_conversation
 from devkit.simulator import Simulator
 from devkit.stack import Stack
 
@@ -44,7 +44,7 @@ def _demo_coordinator(database_url: str) -> str:
     from bot.db.engine import session_scope
     from bot.inbox.auth import clear_attempts, create_user, set_disabled, set_password
     from bot.db.models import User
-    from bot.outreach import ensure_practice
+    from bot.patients.outreach import ensure_practice
     from bot.practice_script.loader import load_all
 
     password = "demo-" + secrets.token_urlsafe(9)

@@ -31,7 +31,7 @@ from bot.config import PROJECT_ROOT, Settings  # noqa: E402
 from bot.db.engine import session_scope, upgrade  # noqa: E402
 from devkit.fake_twilio import FakeTwilio  # noqa: E402
 from bot.db.models import Conversation, Patient  # noqa: E402
-from bot.outreach import ensure_practice  # noqa: E402
+from bot.patients.outreach import ensure_practice  # noqa: E402
 
 from tests.pinned_clock import DEFAULT_INSTANT, PinnedClock, parse_instant  # noqa: E402
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Outcome, Patient, Task
-from bot.outreach import add_patient, start_conversation
+from bot.patients.outreach import add_patient, start_conversation
 from bot.practice_script.loader import script_for
 from tests.conftest import Deployment
 from tests.helpers import wait_for

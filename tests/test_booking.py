@@ -23,7 +23,7 @@ from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.db.engine import new_engine, session_scope
 from bot.db.models import Appointment, BookingSlot, InboundMessage, Patient, Practice, utcnow
-from bot.outreach import ensure_practice
+from bot.patients.outreach import ensure_practice
 from bot.practice_script.loader import SLOT_KINDS, script_for
 from bot.sender.segments import is_gsm7
 from tests.conftest import make_settings

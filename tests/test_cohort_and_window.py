@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from bot import cohort, records
+from bot import records
+from bot.patients import cohort
 from bot.db.engine import session_scope
 from bot.db.models import Conversation, Patient, utcnow
 from bot.sender.send_window import SendWindow

@@ -17,10 +17,10 @@ from bot.outbox import queue as outbox
 from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from bot.db.models import Appointment, BookingSlot, Conversation, Flag, Invitation, OutboundMessage, Patient, Task
-from bot.outreach import OutreachError, ensure_practice, start_conversation
+from bot.patients.outreach import OutreachError, ensure_practice, start_conversation
 from bot.practice_script.loader import script_for
 from bot.sender.sender import Sender
-from bot.worker import OutreachWorker
+from bot.patients.invitations import OutreachWorker
 from tests.conftest import PRACTICE_NUMBER, PROJECT_ROOT
 from tests.helpers import text_from
 

@@ -1,11 +1,11 @@
-"""Tests for bot.dates.parse_date_of_birth, all relative to a fixed today of 22 November 2026."""
+"""Tests for bot.patients.dates.parse_date_of_birth, all relative to a fixed today of 22 November 2026."""
 from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.dates import parse_date_of_birth
+from bot.patients.dates import parse_date_of_birth
 
 TODAY = date(2026, 11, 22)
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import InboundMessage, OutboundMessage, Outcome, Task
-from bot.outreach import OutreachError, start_conversation
+from bot.patients.outreach import OutreachError, start_conversation
 from bot.practice_script.loader import script_for
 from tests.conftest import AUTH_TOKEN, PRACTICE_NUMBER
 from tests.helpers import wait_for

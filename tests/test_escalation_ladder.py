@@ -18,7 +18,7 @@ from bot import records
 from bot.db.engine import session_scope
 from bot.inbox.escalation import DUTY_CLINICIAN, SECOND_CONTACT, escalate_overdue, escalation_text
 from bot.db.models import AuditEntry, Conversation, Flag, InboundMessage, OutboundMessage, Patient
-from bot.outreach import ensure_practice
+from bot.patients.outreach import ensure_practice
 from bot.practice_script.loader import script_for
 from tests.conftest import make_settings
 from tests.helpers import text_from

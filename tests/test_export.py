@@ -22,7 +22,7 @@ from bot.db.engine import session_scope
 from bot.export import CSV_COLUMNS, SUMMARIES
 from bot.db.models import (Appointment, AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, Outcome, Patient,
                            Practice)
-from bot.outreach import ensure_practice
+from bot.patients.outreach import ensure_practice
 
 PRACTICES = PROJECT_ROOT / "practices"
 SINCE, UNTIL = "2026-04-01", "2026-04-30"

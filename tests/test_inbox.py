@@ -34,7 +34,7 @@ from bot.inbox.escalation import DUTY_CLINICIAN, escalate_overdue, escalation_te
 from bot import booking, records
 from bot.db.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, LoginAttempt, Note,
                            OutboundMessage, Outcome, Patient, Practice, SafetyLabel, Task, User, WebSession, utcnow)
-from bot.outreach import ensure_practice
+from bot.patients.outreach import ensure_practice
 from bot.practice_script.loader import script_for
 from bot.sender.sender import Sender
 from devkit.stack import Stack

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.dialogue.keywords import Keyword, classify_keyword, is_opt_in_for
-from bot.phones import PhoneError, normalise_mobile
+from bot.patients.phones import PhoneError, normalise_mobile
 
 
 @pytest.mark.parametrize("body, keyword", [

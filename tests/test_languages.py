@@ -24,9 +24,9 @@ from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from bot.db.models import Conversation, InboundMessage, OutboundMessage, Patient, Task
 from bot.inbound.processor import Processor
-from bot.outreach import ensure_practice
+from bot.patients.outreach import ensure_practice
 from bot.practice_script.loader import DEFAULT_SCRIPT, ScriptError, load_script, script_for, script_for_patient
-from bot.worker import OutreachWorker
+from bot.patients.invitations import OutreachWorker
 from conftest import PATIENT_NUMBER, PRACTICE_NUMBER, add_conversation
 from tests.test_actions import make_tracker, run, texts
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Invitation, Outcome, Patient, Task
-from bot.outreach import add_patient
+from bot.patients.outreach import add_patient
 from bot.practice_script.loader import script_for
-from bot.worker import OutreachWorker
+from bot.patients.invitations import OutreachWorker
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -161,14 +161,14 @@ def test_a_worker_restarted_mid_batch_finishes_the_claimed_invitation_once(deplo
 
 def _nhs_number(seed: int) -> str:
     """The first number from `seed` in the 999 test range whose check digit is valid."""
-    from bot.nhs_numbers import nhs_number_is_valid
+    from bot.patients.nhs_numbers import nhs_number_is_valid
 
     return next(f"999{n:06d}{check}" for n in itertools.count(seed) for check in range(10)
                 if nhs_number_is_valid(f"999{n:06d}{check}"))
 
 
 def test_import_a_register_then_invite_reply_and_remind(deployment, tmp_path):
-    from bot.register import import_register
+    from bot.patients.register import import_register
 
     now = next_weekday_at(11, 30)
     replier, silent = f"+447700900{next(_numbers):03d}", f"+447700900{next(_numbers):03d}"

@@ -1,4 +1,4 @@
-"""Register import (bot/register.py): the NHS number check digit, every reason a row is refused,
+"""Register import (bot/patients/register.py): the NHS number check digit, every reason a row is refused,
 whole-file refusal, --skip-invalid, idempotent re-import and updates, on SQLite and PostgreSQL,
 and 50,000 rows.
 
@@ -20,8 +20,8 @@ from bot.clock import london_today
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Patient, Practice
-from bot.nhs_numbers import nhs_number_is_valid
-from bot.register import (COLUMNS, RegisterError, import_register, run_import_command)
+from bot.patients.nhs_numbers import nhs_number_is_valid
+from bot.patients.register import (COLUMNS, RegisterError, import_register, run_import_command)
 from conftest import make_settings
 
 HEADER = ["nhs_number", "first_name", "last_name", "date_of_birth", "mobile", "diagnosis_date", "cancer_site",
@@ -377,7 +377,7 @@ def test_a_mobile_held_by_another_patient_means_a_phone_call(database_url, tmp_p
 
 
 def test_a_patient_added_by_hand_without_nhs_number_is_matched_by_mobile_and_birth(database_url, tmp_path):
-    from bot.outreach import add_patient
+    from bot.patients.outreach import add_patient
 
     settings = make_settings(database_url)
     patient_id = add_patient(settings, "Y00001", "Alex", "", dt.date(1961, 3, 12), "07700 900200",
@@ -441,7 +441,7 @@ def test_practices_are_kept_apart(database_url, tmp_path):
 
 
 def test_progress_is_reported_every_chunk(sqlite_url, tmp_path, monkeypatch):
-    monkeypatch.setattr("bot.register.CHUNK_ROWS", 2)
+    monkeypatch.setattr("bot.patients.register.CHUNK_ROWS", 2)
     calls = []
     import_register(make_settings(sqlite_url), write_csv(tmp_path / "r.csv", [row(n) for n in range(5)]), "Y00001",
                     progress=lambda done, total: calls.append((done, total)))
@@ -509,7 +509,7 @@ def test_fifty_thousand_rows(sqlite_url, tmp_path):
 
 
 def test_columns_are_documented():
-    import bot.register
+    import bot.patients.register
 
     for name in COLUMNS:
-        assert f"`{name}`" in bot.register.__doc__
+        assert f"`{name}`" in bot.patients.register.__doc__

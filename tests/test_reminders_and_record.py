@@ -1,4 +1,4 @@
-"""The reminder the day before a booked review (bot/worker.py with bot/booking.reminders_due):
+"""The reminder the day before a booked review (bot/patients/invitations.py with bot/booking.reminders_due):
 once, inside the practice's send window, never to an opted-out patient or while a person has the
 conversation; and the per-patient record of scores, role and appointment (`outreach show`).
 In process, on SQLite and PostgreSQL; nothing here needs Rasa."""
@@ -14,7 +14,7 @@ from bot import booking, records
 from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from bot.db.models import AuditEntry, BookingSlot, Conversation, OutboundMessage, Patient
-from bot.worker import OutreachWorker
+from bot.patients.invitations import OutreachWorker
 from bot.cli import main
 from conftest import PATIENT_NUMBER, add_conversation
 from tests.test_actions import SCRIPT

@@ -31,7 +31,7 @@ from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from devkit.fake_twilio import FakeTwilio
 from bot.db.models import InboundMessage, OutboundMessage
-from bot.outreach import add_patient, start_conversation
+from bot.patients.outreach import add_patient, start_conversation
 from bot.practice_script.loader import script_for
 from devkit.stack import Stack
 from tests.conftest import (ACCOUNT_SID, AUTH_TOKEN, PG_SERVER, PRACTICE_NUMBER, drop_database,

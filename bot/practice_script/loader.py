@@ -16,7 +16,7 @@ import yaml
 from jinja2 import meta
 
 from bot.concerns import AREAS
-from bot.phones import PhoneError, normalise_uk_mobile
+from bot.patients.phones import PhoneError, normalise_uk_mobile
 from bot.flag_limits import DEFAULT_LIMITS, EscalationContacts, PracticeLimits, Severity, TimeLimit
 from bot.sender.send_window import DEFAULT as SEND_DEFAULT, OPENING_DEFAULT, HoursError, SendWindow
 

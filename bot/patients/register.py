@@ -63,9 +63,9 @@ from bot.config import Settings
 from bot.csv_files import CsvFileError, read_rows
 from bot.db.engine import session_scope
 from bot.db.models import Patient
-from bot.nhs_numbers import nhs_number_problem
-from bot.outreach import ensure_practice
-from bot.phones import PhoneError, normalise_mobile
+from bot.patients.nhs_numbers import nhs_number_problem
+from bot.patients.outreach import ensure_practice
+from bot.patients.phones import PhoneError, normalise_mobile
 from bot.practice_script.loader import ScriptError, script_for
 
 REQUIRED_COLUMNS = ("nhs_number", "first_name", "date_of_birth", "mobile", "diagnosis_date")

@@ -15,8 +15,8 @@ from bot.contact import Hold, HoldReason, automatic_text_hold
 from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from bot.db.models import OPEN_CONVERSATION, Conversation, ConversationStatus, Patient, Practice
-from bot.nhs_numbers import nhs_number_problem
-from bot.phones import normalise_mobile
+from bot.patients.nhs_numbers import nhs_number_problem
+from bot.patients.phones import normalise_mobile
 from bot.practice_script.loader import PracticeScript, script_for
 
 START_INTENT = "start_outreach"

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import booking, cohort, records
+from bot import booking, records
+from bot.patients import cohort
 from bot.outbox import queue as outbox
 from bot.contact import automatic_text_hold
 from bot.config import Settings
@@ -31,7 +32,7 @@ from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import DialogueUnavailable, RasaClient
 from bot.db.models import (OPEN_CONVERSATION, BookingSlot, Conversation, ConversationStatus, InboundMessage, Invitation,
                            Patient, Task, utcnow)
-from bot.outreach import OutreachError, open_conversation
+from bot.patients.outreach import OutreachError, open_conversation
 from bot.practice_script.loader import load_all, script_for_patient
 from bot.sender.send_window import SendWindow
 
