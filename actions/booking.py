@@ -1,8 +1,8 @@
 """Routing to an additional role and booking a review with it, by text.
 
-After the check-in, `action_choose_role` picks the role (bot/routing.py) and offers the three
+After the check-in, `action_choose_role` picks the role (bot/booking/routing.py) and offers the three
 soonest free times within 14 days. The patient picks by number or words; NONE shows the next three,
-then a coordinator phones instead. Booking is one conditional update (bot/booking.py), so two
+then a coordinator phones instead. Booking is one conditional update (bot/booking/slots.py), so two
 patients can never get the same time. Once booked the patient can CHANGE or CANCEL APPOINTMENT.
 """
 from __future__ import annotations
@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from actions.context import Context, conversation_context
 from actions.review import review_instead_of_reasking
-from bot import booking, records, routing
+from bot import records
+from bot.booking import routing
+from bot.booking import slots as booking
 from bot.concerns import OfferedSlot, parse_slot_choice
 from bot.db.models import Appointment, BookingSlot, RoutingDecision, utcnow
 

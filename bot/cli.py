@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 from sqlalchemy import select
 
-from bot.booking import HORIZON_DAYS
+from bot.booking.slots import HORIZON_DAYS
 from bot.clock import london_today
 from bot.config import ConfigError, load_settings
 
@@ -121,7 +121,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _show_support(session, patient) -> None:
     """The concern check-in, the role chosen and why, and the appointments of one patient."""
-    from bot import booking
+    from bot.booking import slots as booking
     from bot.db.models import Appointment, BookingSlot, ConcernAnswer, RoutingDecision
 
     for answer in session.scalars(select(ConcernAnswer).where(ConcernAnswer.patient_id == patient.id)
@@ -385,19 +385,19 @@ def cmd_patients_import(args: argparse.Namespace) -> int:
 
 
 def cmd_slots_import(args: argparse.Namespace) -> int:
-    from bot.booking import run_import_command
+    from bot.booking.slots import run_import_command
 
     return run_import_command(args)
 
 
 def cmd_slots_list(args: argparse.Namespace) -> int:
-    from bot.booking import run_list_command
+    from bot.booking.slots import run_list_command
 
     return run_list_command(args)
 
 
 def cmd_slots_example(args: argparse.Namespace) -> int:
-    from bot.booking import run_example_command
+    from bot.booking.slots import run_example_command
 
     return run_example_command(args)
 
@@ -409,19 +409,19 @@ def cmd_scripts(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.reporting import run_report_command
+    from bot.reports.can005 import run_report_command
 
     return run_report_command(args)
 
 
 def cmd_export_codes(args: argparse.Namespace) -> int:
-    from bot.export import run_export_command
+    from bot.reports.export import run_export_command
 
     return run_export_command(args)
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from bot.retention import run_purge_command
+    from bot.reports.retention import run_purge_command
 
     return run_purge_command(args)
 

@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from bot.booking import example_slots_csv, import_slots
+from bot.booking.slots import example_slots_csv, import_slots
 from bot.clock import london_today, utcnow
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db.engine import upgrade

@@ -24,7 +24,8 @@ from actions.checkin import (
     ActionAskConcernOverall,
     ValidateConcernForm,
 )
-from bot import booking, records
+from bot import records
+from bot.booking import slots as booking
 from bot.concerns import AREAS
 from bot.db.engine import session_scope
 from bot.db.models import Appointment, BookingSlot, ConcernAnswer, Conversation, Practice, RoutingDecision, utcnow

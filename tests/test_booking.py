@@ -1,4 +1,4 @@
-"""Booking reviews by text (bot/booking.py), on SQLite and PostgreSQL: the weekly pattern in London
+"""Booking reviews by text (bot/booking/slots.py), on SQLite and PostgreSQL: the weekly pattern in London
 time across the clock changes and bank holidays, which free slots a patient is offered, booking
 under contention (many patients at once, started together by a barrier), cancelling, the words of
 a slot in an SMS, tomorrow's reminders, and the slots CSV import with its command line."""
@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from bot import booking
-from bot.booking import (SlotImportError, book, cancel, current_appointment, describe, ensure_weekly_slots,
-                         import_slots, reminders_due, soonest_free)
+from bot.booking import slots as booking
+from bot.booking.slots import (SlotImportError, book, cancel, current_appointment, describe, ensure_weekly_slots,
+                               import_slots, reminders_due, soonest_free)
 from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.db.engine import new_engine, session_scope

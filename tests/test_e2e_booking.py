@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import booking
+from bot.booking import slots as booking
 from bot.concerns import AREAS
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope

@@ -1,4 +1,4 @@
-"""`outreach export-codes` (bot/export.py): the CSV and the FHIR R4 Bundle for the clinical record,
+"""`outreach export-codes` (bot/reports/export.py): the CSV and the FHIR R4 Bundle for the clinical record,
 their window, idempotence, the missing-code warning, the audit entry and bad options. In process,
 through `bot.cli.main`, on SQLite and PostgreSQL; no network, no Rasa."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bot.practice_script import loader as scripts
 from bot.cli import main
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
-from bot.export import CSV_COLUMNS, SUMMARIES
+from bot.reports.export import CSV_COLUMNS, SUMMARIES
 from bot.db.models import (Appointment, AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, Outcome, Patient,
                            Practice)
 from bot.patients.outreach import ensure_practice

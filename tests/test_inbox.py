@@ -31,7 +31,8 @@ from bot.db.engine import session_scope
 from devkit.fake_twilio import FakeTwilio
 from bot.inbox import auth
 from bot.inbox.escalation import DUTY_CLINICIAN, escalate_overdue, escalation_text
-from bot import booking, records
+from bot import records
+from bot.booking import slots as booking
 from bot.db.models import (AuditEntry, BookingSlot, Conversation, Flag, InboundMessage, LoginAttempt, Note,
                            OutboundMessage, Outcome, Patient, Practice, SafetyLabel, Task, User, WebSession, utcnow)
 from bot.patients.outreach import ensure_practice

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import booking, records
+from bot import records
+from bot.booking import slots as booking
 from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from bot.db.models import AuditEntry, BookingSlot, Conversation, OutboundMessage, Patient

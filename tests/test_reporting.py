@@ -1,4 +1,4 @@
-"""CAN005 practice reporting (bot/reporting.py): every figure on a small cohort with explicit dates, the
+"""CAN005 practice reporting (bot/reports/can005.py): every figure on a small cohort with explicit dates, the
 achievement thresholds, the QOF year boundaries, PCN totals, the `outreach report` command and the
 inbox's report page. Real databases: each test runs on SQLite and PostgreSQL (`database_url`).
 """
@@ -15,7 +15,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from bot import cli, reporting
+from bot import cli
+from bot.reports import can005 as reporting
 from bot.concerns import AREAS
 from bot.db.engine import session_scope
 from bot.db.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage,

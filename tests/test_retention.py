@@ -1,4 +1,4 @@
-"""`outreach purge` (bot/retention.py): message texts, notes and flag evidence older than the
+"""`outreach purge` (bot/reports/retention.py): message texts, notes and flag evidence older than the
 retention period are redacted, rows and records kept; dry run; a second run changes nothing; bad
 --days; Rasa's SQLite tracker store. In process through `bot.cli.main`, on SQLite and PostgreSQL."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Routing a patient to an additional role from their check-in answers (bot/routing.py), with the
+"""Routing a patient to an additional role from their check-in answers (bot/booking/routing.py), with the
 example practice's roles: care coordinator, social prescriber, health and wellbeing coach (no
 mental health practitioner, so that rule falls back)."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from bot.config import PROJECT_ROOT
-from bot.routing import choose_role
+from bot.booking.routing import choose_role
 from bot.practice_script.loader import load_all
 
 SCRIPT = load_all(PROJECT_ROOT / "practices")["Y00001"]

@@ -33,7 +33,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json, redirect, text
 from sqlalchemy import func, select
 
-from bot import booking, records, reporting
+from bot import records
+from bot.booking import slots as booking
+from bot.reports import can005 as reporting
 from bot.outbox import queue as outbox
 from bot.concerns import AREAS
 from bot.config import Settings

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot import booking, records
+from bot import records
+from bot.booking import slots as booking
 from bot.patients import cohort
 from bot.outbox import queue as outbox
 from bot.contact import automatic_text_hold
