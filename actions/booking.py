@@ -20,7 +20,7 @@ from actions.review import review_instead_of_reasking
 from bot import records
 from bot.booking import routing
 from bot.booking import slots as booking
-from bot.concerns import OfferedSlot, parse_slot_choice
+from bot.checkin.replies import OfferedSlot, parse_slot_choice
 from bot.db.models import Appointment, BookingSlot, RoutingDecision, utcnow
 
 OFFERS_PER_TEXT = 3

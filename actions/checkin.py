@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.context import Context, conversation_context
 from actions.review import review_instead_of_reasking
 from bot import records
-from bot.concerns import AREAS, parse_areas, parse_score
+from bot.checkin.replies import AREAS, parse_areas, parse_score
 
 MAX_REASKS = 1  # per question
 
@@ -77,7 +77,7 @@ def _done_from(question: str) -> Dict[Text, Any]:
 
 
 class ValidateConcernForm(FormValidationAction):
-    """Reads each answer with the parsers in bot/concerns.py and stores it at once."""
+    """Reads each answer with the parsers in bot/checkin/replies.py and stores it at once."""
 
     def name(self) -> Text:
         return "validate_concern_form"

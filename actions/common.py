@@ -12,7 +12,8 @@ from actions.context import conversation_context
 from actions.identity import MAX_IDENTITY_TRIES, ActionIdentityFailed
 from actions.review import review_instead_of_reasking
 from actions.scripted import ScriptedAction
-from bot import endings, records
+from bot import records
+from bot.dialogue import endings
 from bot.outbox import queue as outbox
 
 MAX_UNCLEAR = 2  # one short re-ask, then a person: never a loop
@@ -22,14 +23,14 @@ FORM_FEEDBACK_SLOT = {"concern_form": "checkin_feedback", "booking_form": "booki
 
 
 def ending_evidence(tracker: Tracker, ending: endings.Ending) -> endings.Evidence:
-    """How strongly the patient's latest text shows `ending` (bot/endings.py has the rule)."""
+    """How strongly the patient's latest text shows `ending` (bot/dialogue/endings.py has the rule)."""
     message = tracker.latest_message or {}
     confidence = float((message.get("intent") or {}).get("confidence") or 0.0)
     return endings.evidence(ending, message.get("text") or "", confidence)
 
 
 def not_an_ending(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
-    """The NLU read "wrong number", "stop texting" or "no thanks" without the evidence bot/endings.py
+    """The NLU read "wrong number", "stop texting" or "no thanks" without the evidence bot/dialogue/endings.py
     asks for (a garbled text, markup, emoji): treat the text as not understood where the patient is,
     never end the conversation.
 
@@ -79,7 +80,7 @@ class ActionWhoIsThis(ScriptedAction):
 
 class ActionWrongPerson(ScriptedAction):
     """Wrong number: apologise with no health content, stop, and tell a coordinator - only on
-    positive evidence (bot/endings.py); a weak reading is treated as not understood."""
+    positive evidence (bot/dialogue/endings.py); a weak reading is treated as not understood."""
 
     action_name, message, outcome, close, stage = (
         "action_wrong_person",
@@ -107,7 +108,7 @@ class ActionRequestCall(ScriptedAction):
 class ActionOptOut(Action):
     """"Stop texting me" in a sentence: no more texts, ever, until START. Twilio confirms single-word
     STOP itself; for a sentence we send the one confirmation, marked so the opt-out does not block it.
-    Only on positive evidence (bot/endings.py); a weak reading is treated as not understood.
+    Only on positive evidence (bot/dialogue/endings.py); a weak reading is treated as not understood.
     """
 
     def name(self) -> Text:

@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.context import conversation_context
 from actions.review import review_instead_of_reasking
 from actions.scripted import ScriptedAction
-from bot.clock import london_today
+from bot.common.clock import london_today
 from bot.patients.dates import parse_date_of_birth
 
 MAX_IDENTITY_TRIES = 2  # two wrong or unreadable answers, then a person phones instead

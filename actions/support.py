@@ -11,7 +11,8 @@ from rasa_sdk.types import DomainDict
 from actions.common import ending_evidence, not_an_ending
 from actions.context import conversation_context
 from actions.scripted import ScriptedAction
-from bot import endings, records
+from bot import records
+from bot.dialogue import endings
 
 
 class ActionOfferSupport(Action):
@@ -56,7 +57,7 @@ class ActionAcceptSupport(Action):
 
 class ActionDecline(Action):
     """No thanks. Coded as declined only once identity is confirmed; before that a person reviews it.
-    Only on positive evidence (bot/endings.py): a decline is coded, so a weak reading is treated as
+    Only on positive evidence (bot/dialogue/endings.py): a decline is coded, so a weak reading is treated as
     not understood."""
 
     def name(self) -> Text:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # spaCy's thinc imports TensorFlow when it is installed
 
-from bot.concerns import AreasReply, ScoreReply, parse_areas, parse_score, warm_up  # noqa: E402
+from bot.checkin.replies import AreasReply, ScoreReply, parse_areas, parse_score, warm_up  # noqa: E402
 
 
 def load(path: Path) -> list[dict]:

@@ -12,7 +12,7 @@ from typing import Optional, Sequence
 from sqlalchemy import select
 
 from bot.booking.slots import HORIZON_DAYS
-from bot.clock import london_today
+from bot.common.clock import london_today
 from bot.config import ConfigError, load_settings
 
 # spaCy's import pulls in TensorFlow, which prints start-up chatter to stderr; keep errors only.
@@ -58,7 +58,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 def cmd_gateway(args: argparse.Namespace) -> int:
     from bot.processes.gateway import GIL_SWITCH_INTERVAL, create_app
 
-    from bot import log_privacy
+    from bot.common import log_privacy
 
     settings = load_settings()
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
@@ -605,7 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    from bot import log_privacy
+    from bot.common import log_privacy
 
     log_privacy.install(logging.DEBUG if args.verbose else logging.INFO)
     # twilio's client logs every request's URL, query and headers at INFO: keep it to problems.

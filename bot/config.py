@@ -230,7 +230,7 @@ VARIABLES: tuple[Variable, ...] = (
              "without it"),
     Variable(("OUTREACH_CLOCK_SHIFT_SECONDS",), "-",
              "for tests and demos only, never in production: move every reading of the product's clock "
-             "(`bot/clock.py`) by this many seconds, so processes started by the tests see the test's pinned "
+             "(`bot/common/clock.py`) by this many seconds, so processes started by the tests see the test's pinned "
              "time"),
 )
 

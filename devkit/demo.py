@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from bot.booking.slots import example_slots_csv, import_slots
-from bot.clock import london_today, utcnow
+from bot.common.clock import london_today, utcnow
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db.engine import upgrade
 from bot.dialogue.rasa_client import RasaClient

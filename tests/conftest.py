@@ -18,9 +18,9 @@ import psycopg2
 import pytest
 
 # The real environment must not shift this process's clock: tests pin it with time-machine and
-# hand the shift to the processes they start (tests/pinned_clock.py). Only before bot.clock reads it:
+# hand the shift to the processes they start (tests/pinned_clock.py). Only before bot.common.clock reads it:
 # test modules import this file again as tests.conftest, after the session's shift is set.
-if "bot.clock" not in sys.modules:
+if "bot.common.clock" not in sys.modules:
     os.environ.pop("OUTREACH_CLOCK_SHIFT_SECONDS", None)
 # The suite signs in hundreds of times: scrypt at 2^14 here (0.1 s) instead of OWASP's 2^17 (0.7 s).
 # tests/test_inbox.py checks that the product's own default is 2^17.

@@ -6,7 +6,7 @@ runs the unit tests again at the instants in the Makefile's CLOCK_INSTANTS.
 
 - A unit test starts at exactly that instant and its clock ticks on from there (time-machine).
 - Processes that tests start (the gateway, the background process, the action server, the CLI)
-  get OUTREACH_CLOCK_SHIFT_SECONDS (bot/clock.py), so they read the same time as the test
+  get OUTREACH_CLOCK_SHIFT_SECONDS (bot/common/clock.py), so they read the same time as the test
   that started them. Tests that share a whole running deployment (marked e2e) share one timeline
   with it, which starts at the instant when the test session starts.
 """
@@ -19,7 +19,7 @@ from typing import Optional
 
 import time_machine
 
-from bot.clock import LONDON, SHIFT_VARIABLE
+from bot.common.clock import LONDON, SHIFT_VARIABLE
 
 DEFAULT_INSTANT = "2026-12-03T10:30"   # a Thursday, 10:30 in London: a working day, inside the send window
 
@@ -44,7 +44,7 @@ class PinnedClock:
         self._session_shift = ""
 
     def _shift_from_now(self) -> str:
-        # Seconds from the real clock to the pinned one, for child processes (bot/clock.py).
+        # Seconds from the real clock to the pinned one, for child processes (bot/common/clock.py).
         return repr(self.instant.timestamp() - time.time())
 
     def start_session(self) -> None:

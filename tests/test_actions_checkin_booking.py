@@ -26,7 +26,7 @@ from actions.checkin import (
 )
 from bot import records
 from bot.booking import slots as booking
-from bot.concerns import AREAS
+from bot.checkin.replies import AREAS
 from bot.db.engine import session_scope
 from bot.db.models import Appointment, BookingSlot, ConcernAnswer, Conversation, Practice, RoutingDecision, utcnow
 from tests.test_actions import SCRIPT, add_inbound, make_tracker, run, say, tasks, texts

@@ -1,5 +1,5 @@
 """A conversation ends ("wrong number", "stop texting me", "no thanks") only on positive evidence
-(bot/endings.py): garbled texts the NLU reads as an ending - markup, emoji, punctuation, numbers -
+(bot/dialogue/endings.py): garbled texts the NLU reads as an ending - markup, emoji, punctuation, numbers -
 are treated as not understood at every step and never close the conversation, opt the patient out
 or code a decline; explicit phrases still end it.
 
@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from actions.common import ActionOptOut, ActionWrongPerson
 from actions.support import ActionDecline
-from bot import endings
+from bot.dialogue import endings
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Conversation, OutboundMessage, Outcome, Patient, Task

@@ -21,7 +21,7 @@ from tests.test_actions import SCRIPT, FIRST_NAME, add_inbound, make_tracker, ru
 
 def holding() -> str:
     """The holding reply as the patient gets it now (the pinned clock decides "today" or "when we open")."""
-    from bot.clock import utcnow
+    from bot.common.clock import utcnow
 
     return SCRIPT.render("safety_review", first_name=FIRST_NAME, next_contact=SCRIPT.opening_hours.when_contact(utcnow()))
 

@@ -1,4 +1,4 @@
-"""The concern check-in parsers (bot.concerns): the 0-10 score, the areas list and the slot choice.
+"""The concern check-in parsers (bot.checkin.replies): the 0-10 score, the areas list and the slot choice.
 
 The hard rule: a reply is never read as a number the patient did not give, nor as a slot they did
 not choose. Replies that could mean two things are "unclear" (the caller re-asks once). Most tests
@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import concerns
-from bot.concerns import (AREAS, AreasReply, OfferedSlot, ScoreReply, SlotChoice, area_for_number, area_label,
-                          parse_areas, parse_score, parse_slot_choice)
+from bot.checkin import replies as concerns
+from bot.checkin.replies import (AREAS, AreasReply, OfferedSlot, ScoreReply, SlotChoice, area_for_number, area_label,
+                                 parse_areas, parse_score, parse_slot_choice)
 
 LABELLED = Path(__file__).parent / "data" / "concern_replies.csv"
 ALL = tuple(AREAS)
@@ -176,7 +176,7 @@ AREAS_CASES = [
     ("worried about money", (M,)), ("money worries", (M,)), ("stressed about work", (M,)), ("Stress at work", (M,)),
     ("worryed about famly", (F,)), ("worried sick about the kids", (F,)), ("worried", (E,)),
     ("just scared really", (E,)),
-    # Ambiguous words, as documented in bot/concerns.py.
+    # Ambiguous words, as documented in bot/checkin/replies.py.
     ("weight", (P,)), ("lonely", (E,)), ("drinking", (L,)), ("eating and drinking", (P,)), ("healthy eating", (L,)),
     ("off my food", (P,)), ("food shopping", (M,)), ("treatment", (L,)), ("side effects of the treatment", (P,)),
     ("sick pay", (M,)), ("feel sick", (P,)), ("sick of the bills", (M,)), ("low on money", (M,)),

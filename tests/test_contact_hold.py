@@ -1,5 +1,5 @@
 """An open flag, a handover or an open review task holds every automatic text to the patient
-(bot/contact.py): the worker's first and second invitations and reminders, `outreach start`, and
+(bot/dialogue/contact.py): the worker's first and second invitations and reminders, `outreach start`, and
 an invitation already queued when the flag came in. On SQLite and PostgreSQL.
 
 No Rasa runs here: a held patient never reaches the dialogue, and the RasaClient points at a port

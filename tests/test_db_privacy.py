@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.engine import new_engine, session_scope
-from bot.log_privacy import PrivateFormatter, redact
+from bot.common.log_privacy import PrivateFormatter, redact
 from bot.db.models import Patient
 from tests.conftest import add_conversation
 

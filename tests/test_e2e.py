@@ -27,7 +27,7 @@ SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")
 def say(message: str, **turn: str) -> str:
     """The text the patient gets; a safety net says when someone will be in touch, by the
     practice's opening hours at the deployment's (pinned) time."""
-    from bot.clock import utcnow
+    from bot.common.clock import utcnow
 
     return SCRIPT.render(message, first_name="Alex", next_contact=SCRIPT.opening_hours.when_contact(utcnow()),
                          **turn)

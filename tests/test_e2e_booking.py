@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.booking import slots as booking
-from bot.concerns import AREAS
+from bot.checkin.replies import AREAS
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from tests.helpers import wait_for
@@ -22,7 +22,7 @@ SCRIPT = script_for(PROJECT_ROOT / "practices", "Y00001")
 def say(message: str, **turn: str) -> str:
     """The text the patient gets; a safety net says when someone will be in touch, by the
     practice's opening hours at the deployment's (pinned) time."""
-    from bot.clock import utcnow
+    from bot.common.clock import utcnow
 
     return SCRIPT.render(message, first_name="Alex", next_contact=SCRIPT.opening_hours.when_contact(utcnow()),
                          **turn)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot import records
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
-from bot.flag_limits import PracticeLimits, Severity, TimeLimit
+from bot.safety.flag_limits import PracticeLimits, Severity, TimeLimit
 from bot.inbox.escalation import practice_limits
 from bot.inbox.flags import flag_view, sla_of
 from bot.db.models import Flag, InboundMessage, Practice, Task, User

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 from twilio.request_validator import RequestValidator
 
-from bot.concerns import AREAS, OfferedSlot, parse_areas, parse_score, parse_slot_choice
+from bot.checkin.replies import AREAS, OfferedSlot, parse_areas, parse_score, parse_slot_choice
 from bot.patients.dates import parse_date_of_birth
 from bot.practice_script.loader import KNOWN_KEYS, ScriptError, load_script
 from tests.conftest import AUTH_TOKEN

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import london_today
+from bot.common.clock import london_today
 from bot.config import PROJECT_ROOT
 from bot.db.engine import session_scope
 from bot.db.models import Patient, Practice

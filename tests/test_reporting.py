@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot import cli
 from bot.reports import can005 as reporting
-from bot.concerns import AREAS
+from bot.checkin.replies import AREAS
 from bot.db.engine import session_scope
 from bot.db.models import (Appointment, AuditEntry, BookingSlot, ConcernAnswer, Conversation, Flag, InboundMessage,
                            Invitation, Outcome, Patient, Practice, RoutingDecision, User)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
-from bot.concerns import AREAS
+from bot.checkin.replies import AREAS
 from bot.practice_script.loader import PracticeScript
 
 

@@ -51,10 +51,10 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.csv_files import CsvFileError, read_rows
+from bot.common.csv_files import CsvFileError, read_rows
 from bot.db.engine import session_scope
-from bot.clock import (happens_twice, is_bank_holiday, london_day_start_utc, london_to_utc, london_today, to_london,
-                       utcnow)
+from bot.common.clock import (happens_twice, is_bank_holiday, london_day_start_utc, london_to_utc, london_today,
+                              to_london, utcnow)
 from bot.db.models import Appointment, BookingSlot, Practice
 from bot.patients.outreach import ensure_practice
 from bot.patients.register import RegisterError, _header_name, _write_rejects, parse_date

@@ -23,14 +23,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
-from bot import clock
+from bot.common import clock
 
 # Typed as Any: SQLAlchemy 1.4's declarative base is built at run time, and its mypy plugin needs
 # sqlalchemy2-stubs, which Rasa's pins do not allow. Columns read as Any to mypy.
 Base: Any = declarative_base()
 
 
-# The column defaults read the one clock (bot/clock.py), so a pinned clock pins them too.
+# The column defaults read the one clock (bot/common/clock.py), so a pinned clock pins them too.
 utcnow = clock.utcnow
 
 

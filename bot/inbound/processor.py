@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot import records
 from bot.outbox import queue as outbox
-from bot.concerns import parse_areas, parse_score
+from bot.checkin.replies import parse_areas, parse_score
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import DialogueUnavailable, RasaClient

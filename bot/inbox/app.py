@@ -37,7 +37,7 @@ from bot import records
 from bot.booking import slots as booking
 from bot.reports import can005 as reporting
 from bot.outbox import queue as outbox
-from bot.concerns import AREAS
+from bot.checkin.replies import AREAS
 from bot.config import Settings
 from bot.inbox import auth
 from bot.inbox.accounts import add_account_routes

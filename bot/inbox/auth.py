@@ -32,7 +32,7 @@ from typing import Iterable, Optional
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.clock import to_london
+from bot.common.clock import to_london
 from bot.db.engine import session_scope
 from bot.db.models import AuditEntry, LoginAttempt, Practice, TrustedBrowser, User, UserPractice, WebSession, utcnow
 

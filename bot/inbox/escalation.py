@@ -1,5 +1,5 @@
 """Escalation: a flag or review nobody has acknowledged in the inbox within its practice's time limit
-(bot/flag_limits.py: urgent 15 minutes, soon 2 working hours, review the end of the working day by
+(bot/safety/flag_limits.py: urgent 15 minutes, soon 2 working hours, review the end of the working day by
 default; ESCALATION_MINUTES is the urgent limit where a script sets none) climbs a ladder of texts:
 
 1. past its limit, to the practice's duty clinician (`duty_clinician_phone` in the practice script);
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from bot.outbox import queue as outbox
 from bot.config import ConfigError, Settings
 from bot.db.engine import session_scope
-from bot.flag_limits import PracticeLimits, Severity, TimeLimit
+from bot.safety.flag_limits import PracticeLimits, Severity, TimeLimit
 from bot.inbox.auth import audit
 from bot.inbox.web import duration
 from bot.db.models import Conversation, Flag, Practice, utcnow

@@ -1,4 +1,4 @@
-"""Flags and reviews in the inbox: each one's time limit (bot/flag_limits.py, per practice), its owner
+"""Flags and reviews in the inbox: each one's time limit (bot/safety/flag_limits.py, per practice), its owner
 and how long acknowledging, contacting the patient and closing took; the flag page and its actions.
 
 GET  /inbox/flag/<id>             a flag with no conversation (one with a conversation: that page)
@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot import records
 from bot.config import Settings
-from bot.flag_limits import PracticeLimits
+from bot.safety.flag_limits import PracticeLimits
 from bot.inbox.escalation import practice_limits
 from bot.inbox.web import PREFIX, Scope, Web, clock, duration, field_of, humanise, row_of, visible
 from bot.db.models import Conversation, Flag, InboundMessage, Patient, Practice, User

@@ -22,7 +22,7 @@ STATUS_RANK = {"pending": 0, "sending": 1, "unknown": 1, "accepted": 2, "queued"
 # the safety net answering a red flag they just sent us.
 SENT_EVEN_AFTER_OPT_OUT = {"opt_out_notice", "safety_net"}
 FINAL = {"delivered", "read", "undelivered", "failed", "suppressed"}
-# Texts nobody asked for at that moment: held at the moment of sending when bot.contact says so.
+# Texts nobody asked for at that moment: held at the moment of sending when bot.dialogue.contact says so.
 AUTOMATIC = {"invitation", "reminder"}
 
 

@@ -5,7 +5,7 @@
 - 7 days after the second with no reply: outcome `no_response` (a QOF personalised care adjustment)
   and a task to phone the patient.
 - The day before a booked review: a reminder, inside the send window.
-- Nothing automatic while `bot.contact.automatic_text_hold` says a person must look at the patient
+- Nothing automatic while `bot.dialogue.contact.automatic_text_hold` says a person must look at the patient
   first (an open flag, a handover, an open review task): the pass counts them by reason.
 
 Two workers, or a worker restarted mid-batch, never send anything twice: an invitation is claimed
@@ -27,7 +27,7 @@ from bot import records
 from bot.booking import slots as booking
 from bot.patients import cohort
 from bot.outbox import queue as outbox
-from bot.contact import automatic_text_hold
+from bot.dialogue.contact import automatic_text_hold
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import DialogueUnavailable, RasaClient
@@ -49,7 +49,7 @@ class WorkerReport:
     reminders: int = 0
     outside_window: int = 0
     errors: list = field(default_factory=list)
-    # patients (and reminders) held by bot.contact's rule, by reason: nothing automatic went to them
+    # patients (and reminders) held by bot.dialogue.contact's rule, by reason: nothing automatic went to them
     held: Counter = field(default_factory=Counter)
 
     def held_summary(self) -> str:

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from bot import records
 from bot.outbox import queue as outbox
-from bot.clock import london_today
+from bot.common.clock import london_today
 from bot.config import Settings
-from bot.contact import Hold, HoldReason, automatic_text_hold
+from bot.dialogue.contact import Hold, HoldReason, automatic_text_hold
 from bot.db.engine import session_scope
 from bot.dialogue.rasa_client import RasaClient
 from bot.db.models import OPEN_CONVERSATION, Conversation, ConversationStatus, Patient, Practice
@@ -132,7 +132,7 @@ def open_conversation(
 
 
 def _refuse_if_held(session: Session, patient: Patient) -> None:
-    """Raise OutreachError saying why, when bot.contact's rule holds automatic texts to the patient."""
+    """Raise OutreachError saying why, when bot.dialogue.contact's rule holds automatic texts to the patient."""
     hold = automatic_text_hold(session, patient)
     if hold is not None:
         raise _held(hold)

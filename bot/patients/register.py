@@ -58,9 +58,9 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.clock import london_today
+from bot.common.clock import london_today
 from bot.config import Settings
-from bot.csv_files import CsvFileError, read_rows
+from bot.common.csv_files import CsvFileError, read_rows
 from bot.db.engine import session_scope
 from bot.db.models import Patient
 from bot.patients.nhs_numbers import nhs_number_problem

@@ -35,7 +35,7 @@ import yaml
 from jinja2 import meta
 
 from bot.practice_script import loader as scripts
-from bot.concerns import AREAS
+from bot.checkin.replies import AREAS
 from bot.practice_script.loader import PracticeScript, ScriptError, load_script
 from bot.sender.segments import GSM7_BASIC, GSM7_EXTENDED, is_gsm7, segment_count
 

@@ -15,9 +15,9 @@ import jinja2
 import yaml
 from jinja2 import meta
 
-from bot.concerns import AREAS
+from bot.checkin.replies import AREAS
 from bot.patients.phones import PhoneError, normalise_uk_mobile
-from bot.flag_limits import DEFAULT_LIMITS, EscalationContacts, PracticeLimits, Severity, TimeLimit
+from bot.safety.flag_limits import DEFAULT_LIMITS, EscalationContacts, PracticeLimits, Severity, TimeLimit
 from bot.sender.send_window import DEFAULT as SEND_DEFAULT, OPENING_DEFAULT, HoursError, SendWindow
 
 DEFAULT_SCRIPT = Path(__file__).with_name("default_script.yml")
@@ -127,7 +127,7 @@ class PracticeScript:
         return SendWindow.from_config(self.data.get("opening_hours"), OPENING_DEFAULT, "opening_hours")
 
     def flag_limits(self, urgent_default: Optional[TimeLimit] = None) -> PracticeLimits:
-        """How long each severity of flag may wait for a person here (bot/flag_limits.py), in the
+        """How long each severity of flag may wait for a person here (bot/safety/flag_limits.py), in the
         practice's opening hours. `urgent_default` (ESCALATION_MINUTES) applies when the script sets
         no urgent limit of its own."""
         limits = dict(DEFAULT_LIMITS)

@@ -61,7 +61,7 @@ CAN005 achievement
 Activity figures
 ----------------
 Over every diagnosed patient in scope (also those who died inside their window), events by `as_at`:
-**concern areas** chosen (patients per area key of `bot.concerns.AREAS`), **roles** routed to
+**concern areas** chosen (patients per area key of `bot.checkin.replies.AREAS`), **roles** routed to
 (patients per role), **appointments** booked (rebookings count once: a moved appointment is replaced
 by its new one) and cancelled, **flags** by kind and severity, and the **time to first human
 response** to a flag (`acknowledged_at - created_at`, minutes, median and nearest-rank 90th
@@ -85,8 +85,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.patients import cohort
-from bot.clock import london_day_start_utc, london_today, to_london
-from bot.concerns import AREAS
+from bot.common.clock import london_day_start_utc, london_today, to_london
+from bot.checkin.replies import AREAS
 from bot.db.models import (Appointment, ConcernAnswer, Conversation, Flag, InboundMessage, Invitation, Outcome, Patient,
                            Practice, RoutingDecision)
 

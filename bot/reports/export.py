@@ -37,7 +37,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.clock import london_to_utc, london_today, to_london
+from bot.common.clock import london_to_utc, london_today, to_london
 from bot.config import Settings
 from bot.db.engine import session_scope
 from bot.db.models import Appointment, AuditEntry, BookingSlot, Conversation, Flag, Outcome, Patient, Practice

@@ -9,6 +9,7 @@ review.py    a text that is not the answer but says something goes to a person
 nets.py      which safety-net text a flag gets, the register's urgency, which net raised it,
              the early look at a waiting text
 feedback.py  coordinators' marks on the screen (missed flags, false alarms) for the corpus
+flag_limits.py  each flag's owner and time limit by severity, per practice (then the escalation ladder)
 
 Kept light on purpose: importing bot.safety loads neither spaCy nor scikit-learn.
 """

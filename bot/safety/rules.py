@@ -52,8 +52,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
 from bot.safety import context as safety_context
-from bot.english import build as build_english
-from bot.spelling import FuzzyIndex
+from bot.nlu.english import build as build_english
+from bot.nlu.spelling import FuzzyIndex
 
 log = logging.getLogger(__name__)
 

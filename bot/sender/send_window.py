@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
-from bot.clock import is_bank_holiday
+from bot.common.clock import is_bank_holiday
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:30",

@@ -24,7 +24,7 @@ from twilio.rest import Client
 from bot import records
 from bot.outbox import queue as outbox
 from bot.config import Settings
-from bot.contact import automatic_text_hold
+from bot.dialogue.contact import automatic_text_hold
 from bot.db.engine import session_scope
 from bot.db.models import Conversation, OutboundMessage, Patient, utcnow
 from bot.sender.twilio_client import make_twilio_client

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from bot.english import build as build_english
-from bot.spelling import FuzzyIndex
+from bot.nlu.english import build as build_english
+from bot.nlu.spelling import FuzzyIndex
 
 # Area key -> short label used in texts and in the coordinator's view. The order is the numbered
 # list the patient sees ("1 physical ... 6 lifestyle or information").
