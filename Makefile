@@ -48,7 +48,8 @@ $(MODEL): $(VENV)/.installed config.yml domain.yml $(wildcard data/nlu/*.yml) $(
 
 # The safety screen's second net (bot/safety/model.py): about 40 s. Its thresholds are chosen with the
 # rules' flags, so it is rebuilt when the rules change too.
-$(SAFETY_MODEL): $(VENV)/.installed bot/safety/model.py bot/safety/rules.py bot/safety/context.py $(wildcard data/safety/writers/*.csv)
+$(SAFETY_MODEL): $(VENV)/.installed bot/safety/model.py bot/safety/rules.py bot/safety/triggers.py bot/safety/vocabulary.py \
+  bot/safety/context.py $(wildcard data/safety/writers/*.csv)
 	@echo "== training the safety classifier"
 	$(PY) -m bot.safety.model train --out $@
 

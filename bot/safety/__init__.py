@@ -1,7 +1,9 @@
 """The safety screen and the whole safety policy: every inbound text is screened before anything
 else reads it.
 
-rules.py     the rules (spaCy): red flags and safeguarding triggers; `screen`, `warm_up`, `Flag`
+triggers.py  what the rules look for: every trigger by category and severity (data)
+vocabulary.py  word classes, idioms, negation and resolving words, misspellings (data)
+rules.py     compiles the vocabulary (spaCy) and screens a text; `screen`, `warm_up`, `Flag`
 context.py   what sets a rule's hit aside (past and over, vaccine fevers, hypotheticals)
 model.py     the trained second net (models/safety.pkl; `python -m bot.safety.model train`)
 screen.py    the live screen: the rules, then the model; a review when unsure or unreadable

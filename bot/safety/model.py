@@ -69,7 +69,8 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WRITERS_DIR = PROJECT_ROOT / "data" / "safety" / "writers"
 DEFAULT_PATH = PROJECT_ROOT / "models" / "safety.pkl"
-RULE_FILES = (PROJECT_ROOT / "bot" / "safety" / "rules.py", PROJECT_ROOT / "bot" / "safety" / "context.py")
+RULE_FILES = tuple(PROJECT_ROOT / "bot" / "safety" / name
+                   for name in ("rules.py", "triggers.py", "vocabulary.py", "context.py"))
 FORMAT = 3  # 3: the classes moved from bot.safety_model to bot.safety.model (the pickle names them)
 KINDS = ("none", "clinical", "safeguarding")   # class order of every probability array here
 TARGET_RECALL = 0.99       # review threshold: out-of-fold recall of flags as close to this as possible...
