@@ -76,8 +76,13 @@ def test_an_action_server_that_stays_down_hands_the_text_to_a_person(stack):
     phone.start()
     stack.stack.stop_one("actions", signal.SIGKILL)
     try:
-        # Rasa answers with no text while its actions fail: tried again a few times, then a person.
-        assert phone.text("12/03/1961", 1) == [say("holding")]
+        # Rasa answers with no text while its actions fail: tried again for NO_REPLY_GRACE (a restart
+        # takes seconds), then a person. Waited for longer than Phone's usual 30 s on that account.
+        status, _ = stack.fake.send_inbound(stack.inbound_url, phone.number, PRACTICE_NUMBER, "12/03/1961")
+        assert status == 200
+        messages = stack.fake.wait_for_messages(phone.seen + 1, to=phone.number, timeout=90)
+        assert [m["body"] for m in messages[phone.seen:]] == [say("holding")]
+        phone.seen += 1
         with session_scope(stack.settings.database_url) as session:
             patient_id = phone.patient(session).id
             status = session.scalar(select(Conversation.status).where(Conversation.patient_id == patient_id))

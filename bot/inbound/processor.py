@@ -35,9 +35,12 @@ log = logging.getLogger(__name__)
 MAX_REPLIES_PER_TURN = 3
 # Rasa unreachable this long after a text came in: the patient gets a holding reply, a person a task.
 HOLDING_AFTER = dt.timedelta(seconds=60)
-# A turn that produced no text is tried again this many times (the action server may be restarting).
+# A turn that produced no text is tried again (the action server may be restarting): a person takes
+# over only after this many tries AND this long since the text came in. Time, not tries alone: a
+# restart takes seconds whatever INBOUND_RETRY_SECONDS is, and a loaded machine restarts slower.
 NO_REPLY = "Rasa answered with no text: an action failed"
 NO_REPLY_ATTEMPTS = 5
+NO_REPLY_GRACE = dt.timedelta(seconds=15)
 # Texts from numbers not on the register: one neutral reply per number in this time, the rest stored.
 UNKNOWN_REPLY_EVERY = dt.timedelta(days=1)
 UNKNOWN_ANSWERED = "unknown_number"            # InboundMessage.handled_by
@@ -194,8 +197,8 @@ class Processor:
                     # action server died mid-turn, say), and Rasa carries on without its events.
                     raise DialogueUnavailable(NO_REPLY)
             except DialogueUnavailable as exc:
-                attempts = self._note_failure(inbound_id, str(exc))
-                if str(exc) == NO_REPLY and attempts >= NO_REPLY_ATTEMPTS:
+                attempts, waited = self._note_failure(inbound_id, str(exc))
+                if str(exc) == NO_REPLY and attempts >= NO_REPLY_ATTEMPTS and waited >= NO_REPLY_GRACE:
                     self._give_up(inbound_id)  # not an outage but a fault: a person takes over
                     return True
                 self._hold_if_long(inbound_id)
@@ -251,7 +254,8 @@ class Processor:
 
     def _give_up(self, inbound_id: int) -> None:
         """The dialogue keeps failing on this text: the holding reply, a task, and a person has it."""
-        log.error("inbound %s: no reply after %d tries; handing over", inbound_id, NO_REPLY_ATTEMPTS)
+        log.error("inbound %s: no reply after %d tries and %s; handing over", inbound_id, NO_REPLY_ATTEMPTS,
+                  NO_REPLY_GRACE)
         with session_scope(self.settings.database_url) as session:
             message = session.get(InboundMessage, inbound_id)
             conversation = session.get(Conversation, message.conversation_id)
@@ -265,14 +269,14 @@ class Processor:
             message.status, message.handled_by, message.processed_at = "processed", "fault", utcnow()
         self.on_outbox()
 
-    def _note_failure(self, inbound_id: int, error: str) -> int:
-        """Count a failed try; returns how many there have been."""
+    def _note_failure(self, inbound_id: int, error: str) -> tuple[int, dt.timedelta]:
+        """Count a failed try; returns how many there have been and how long the text has waited."""
         log.warning("inbound %s waits: %s", inbound_id, error)
         with session_scope(self.settings.database_url) as session:
             message = session.get(InboundMessage, inbound_id)
             message.attempts += 1
             message.last_error = error[:300]
-            return message.attempts
+            return message.attempts, utcnow() - message.received_at
 
     def _handle(self, session, message: InboundMessage) -> "str | DialogueTurn | FlagRaised":
         """Handle what needs no dialogue; otherwise say which Rasa turn to run. Returns `handled_by`."""
